@@ -1,0 +1,35 @@
+# Build options shared by every target.
+set(KINEMA_CUDA "AUTO" CACHE STRING "Build the cuda backend with nvcc: AUTO (when nvcc is found), ON, OFF")
+set_property(CACHE KINEMA_CUDA PROPERTY STRINGS AUTO ON OFF)
+set(KINEMA_CUDA_ARCHITECTURES "80;90" CACHE STRING "GPU architectures of the cuda backend's fatbin")
+option(KINEMA_CUDA_EMU "Build the cuda-emu backend (kernels/ on the CPU through the fiber shim)" ON)
+
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE Release CACHE STRING "Build type" FORCE)
+endif()
+
+set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+# Only kn_* entry points leave a shared object.
+set(CMAKE_CXX_VISIBILITY_PRESET hidden)
+set(CMAKE_C_VISIBILITY_PRESET hidden)
+set(CMAKE_VISIBILITY_INLINES_HIDDEN ON)
+
+find_package(OpenMP REQUIRED COMPONENTS CXX)
+
+if(NOT KINEMA_CUDA STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER AND EXISTS "/usr/local/cuda/bin/nvcc")
+    set(CMAKE_CUDA_COMPILER "/usr/local/cuda/bin/nvcc")
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    enable_language(CUDA)
+    set(KINEMA_HAVE_CUDA ON)
+  elseif(KINEMA_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "KINEMA_CUDA=ON but no nvcc was found (looked on PATH and in /usr/local/cuda/bin)")
+  else()
+    message(STATUS "kinema: nvcc not found, the cuda backend is not built")
+  endif()
+endif()

@@ -1,0 +1,174 @@
+/*
+ * kinema.h - the C ABI of libkinema.
+ *
+ * One ABI, three implementations behind it: the `cpu` backend (in libkinema itself) and the `cuda`
+ * and `cuda-emu` backends (plugins built from the same kernels/ sources, loaded on first use).
+ * This header is jextract's input: keep it plain C, fixed-width types, no macros in signatures.
+ *
+ * Conventions
+ *  - Every function that can fail returns a kn_status (as int32_t); KN_OK is 0. On failure the calling
+ *    thread's kn_last_error() names the function, the argument and the expected vs. actual value.
+ *  - Tensors are described by kn_tensor: a data pointer valid on the context's device, a dtype, a rank
+ *    and int64 shapes and strides (strides in elements). An optional tensor is absent when data is NULL.
+ *  - Video activations are channels-last [B, T, H, W, C]; weights keep PyTorch's layout (see OPS.md).
+ *  - Op entry points validate every argument before any kernel runs; a bad argument is an error
+ *    status, never a crash.
+ */
+#ifndef KINEMA_H
+#define KINEMA_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define KN_ABI_VERSION 1
+#define KN_MAX_RANK 8
+
+/* Status codes returned by every fallible function. */
+enum kn_status_code {
+    KN_OK = 0,
+    KN_ERR_INVALID_ARGUMENT = 1, /* bad shape, dtype, stride, attribute, aliasing or NULL pointer */
+    KN_ERR_UNSUPPORTED = 2,      /* valid request the backend does not implement (e.g. a dtype) */
+    KN_ERR_UNAVAILABLE = 3,      /* backend, plugin, driver or device missing */
+    KN_ERR_OUT_OF_MEMORY = 4,
+    KN_ERR_DEVICE = 5,           /* kernel launch or device runtime failure */
+    KN_ERR_INTERNAL = 6
+};
+
+/* Backends. */
+enum kn_backend_kind {
+    KN_BACKEND_CPU = 0,
+    KN_BACKEND_CUDA = 1,
+    KN_BACKEND_CUDA_EMU = 2,
+    KN_BACKEND_COUNT = 3
+};
+
+/* Element types. f16/bf16 are storage types; arithmetic accumulates in f32. */
+enum kn_dtype {
+    KN_DTYPE_F32 = 0,
+    KN_DTYPE_F16 = 1,
+    KN_DTYPE_BF16 = 2
+};
+
+/* Directions for kn_memcpy. On the cpu backend device memory is host memory. */
+enum kn_copy_kind {
+    KN_COPY_HOST_TO_DEVICE = 0,
+    KN_COPY_DEVICE_TO_HOST = 1,
+    KN_COPY_DEVICE_TO_DEVICE = 2
+};
+
+/* What a denoiser predicts (ddim_step). */
+enum kn_prediction {
+    KN_PREDICTION_EPS = 0,
+    KN_PREDICTION_V = 1,
+    KN_PREDICTION_X0 = 2
+};
+
+typedef struct kn_context_s *kn_context; /* a backend bound to one device */
+typedef struct kn_stream_s *kn_stream;   /* an ordered queue of work; NULL = the context's default */
+
+/* A strided view of device memory. data == NULL marks an absent optional tensor. */
+typedef struct kn_tensor {
+    void *data;
+    int32_t dtype; /* enum kn_dtype */
+    int32_t rank;  /* 0..KN_MAX_RANK */
+    int64_t shape[KN_MAX_RANK];
+    int64_t strides[KN_MAX_RANK]; /* in elements */
+} kn_tensor;
+
+/* ---- library, errors, backends ------------------------------------------------------------ */
+
+/* KN_ABI_VERSION of the loaded library; callers refuse a library whose version differs. */
+int32_t kn_abi_version(void);
+
+/* The calling thread's last error message; "" when none. Valid until the thread's next kn_ call. */
+const char *kn_last_error(void);
+
+/* "cpu", "cuda", "cuda-emu"; NULL for an unknown kind. */
+const char *kn_backend_name(int32_t backend);
+
+/* KN_OK and the device count when the backend can run here; KN_ERR_UNAVAILABLE otherwise, with
+ * kn_last_error() saying what is missing (plugin file, CUDA driver, device). */
+int32_t kn_backend_probe(int32_t backend, int32_t *device_count);
+
+/* ---- contexts and streams ------------------------------------------------------------------ */
+
+int32_t kn_context_create(int32_t backend, int32_t device, kn_context *out);
+int32_t kn_context_destroy(kn_context ctx);
+
+/* Host threads the context may use (cpu kernels, cuda-emu blocks); 0 = all cores. */
+int32_t kn_context_set_num_threads(kn_context ctx, int32_t num_threads);
+
+int32_t kn_stream_create(kn_context ctx, kn_stream *out);
+int32_t kn_stream_destroy(kn_context ctx, kn_stream stream);
+int32_t kn_stream_synchronize(kn_context ctx, kn_stream stream);
+
+/* ---- device memory ------------------------------------------------------------------------- */
+
+/* Allocates bytes (>= 0) of device memory, 256-byte aligned. 0 bytes gives a unique non-NULL pointer. */
+int32_t kn_malloc(kn_context ctx, int64_t bytes, void **out);
+int32_t kn_free(kn_context ctx, void *ptr);
+/* Copies bytes between host and device memory (enum kn_copy_kind), ordered on stream; the call
+ * returns once host memory may be reused (a host destination holds the data). */
+int32_t kn_memcpy(kn_context ctx, void *dst, const void *src, int64_t bytes, int32_t kind, kn_stream stream);
+int32_t kn_memset(kn_context ctx, void *dst, int32_t byte_value, int64_t bytes, kn_stream stream);
+
+/* ---- ops (semantics: shared/OPS.md) -------------------------------------------------------- */
+
+/* conv_spatial: the 1xkxk convolution, k in {1, 3}, padding k/2.
+ * x[B,T,H,W,Ci], w[Co,Ci,1,k,k], b[Co] optional, residual[B,T,H',W',Co] optional, y[B,T,H',W',Co],
+ * H' = (H + 2*(k/2) - k)/stride + 1. residual may be y itself (in-place accumulate); y may not overlap
+ * x, w or b. */
+typedef struct kn_conv_spatial_params {
+    kn_tensor x;
+    kn_tensor w;
+    kn_tensor b;
+    kn_tensor residual;
+    kn_tensor y;
+    int32_t stride; /* 1 or 2 */
+    int32_t reserved0;
+} kn_conv_spatial_params;
+
+int32_t kn_conv_spatial(kn_context ctx, kn_stream stream, const kn_conv_spatial_params *params);
+
+/* conv_temporal: the 3x1x1 convolution with zero padding in time.
+ * x[B,T,H,W,Ci], w[Co,Ci,3,1,1], b[Co] optional, residual[B,T,H,W,Co] optional, y[B,T,H,W,Co]. */
+typedef struct kn_conv_temporal_params {
+    kn_tensor x;
+    kn_tensor w;
+    kn_tensor b;
+    kn_tensor residual;
+    kn_tensor y;
+} kn_conv_temporal_params;
+
+int32_t kn_conv_temporal(kn_context ctx, kn_stream stream, const kn_conv_temporal_params *params);
+
+/* ddim_step: guidance + DDIM / v-prediction update (OPS.md). x, out_c, out_u, noise, y, x0 share one
+ * shape; out_u, noise and x0 are optional. y may be x itself (in-place update). */
+typedef struct kn_ddim_step_params {
+    kn_tensor x;
+    kn_tensor out_c;
+    kn_tensor out_u;
+    kn_tensor noise;
+    kn_tensor y;
+    kn_tensor x0;
+    double alpha_t;
+    double sigma_t;
+    double alpha_s;
+    double sigma_s;
+    double guidance;
+    double eta;
+    double clip_x0;     /* 0 = off */
+    int32_t prediction; /* enum kn_prediction */
+    int32_t reserved0;
+} kn_ddim_step_params;
+
+int32_t kn_ddim_step(kn_context ctx, kn_stream stream, const kn_ddim_step_params *params);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KINEMA_H */

@@ -1,0 +1,15 @@
+// validate.h - argument checks shared by every backend, run before any kernel.
+//
+// Each returns KN_OK or KN_ERR_INVALID_ARGUMENT with kn_last_error naming the function, the argument
+// and the expected vs. actual value. Backends may then assume dense, in-bounds, correctly shaped
+// tensors and attributes in range.
+#pragma once
+
+#include "kinema.h"
+
+int32_t kn_validate_conv_spatial(const kn_conv_spatial_params *p);
+int32_t kn_validate_conv_temporal(const kn_conv_temporal_params *p);
+int32_t kn_validate_ddim_step(const kn_ddim_step_params *p);
+
+// Bytes spanned by a dense tensor (numel * element size), or -1 if its description is invalid.
+int64_t kn_tensor_bytes(const kn_tensor *t);
