@@ -1,0 +1,206 @@
+// backend.cu - the host side of the cuda / cuda-emu plugin: kn_plugin_entry, device probe, memory and
+// streams through the CUDA runtime API, and the op table that forwards to the kernels' entry points.
+//
+// The same file is built by nvcc (cudart linked statically, so the plugin loads where there is no
+// libcudart and no driver; the probe then says why it cannot run) and by g++ against the emulation
+// shim. Host state is plain globals: the emulated module may hold no thread_local variables.
+#include "entries.cuh"
+
+#include <atomic>
+#include <stdarg.h>
+#include <stdio.h>
+
+namespace {
+
+std::atomic<void (*)(const char *)> g_set_error{nullptr};
+
+int32_t runtime_status(cudaError_t err) {
+    switch (err) {
+        case cudaSuccess: return KN_OK;
+        case cudaErrorMemoryAllocation: return KN_ERR_OUT_OF_MEMORY;
+#if !defined(KN_CUDA_EMU)  // the emulator has no driver to miss
+        case cudaErrorInsufficientDriver:
+#endif
+        case cudaErrorNoDevice: return KN_ERR_UNAVAILABLE;
+        case cudaErrorInvalidValue: return KN_ERR_INVALID_ARGUMENT;
+        default: return KN_ERR_DEVICE;
+    }
+}
+
+// Reports a failed runtime call as "<backend> <what>: <cudaErrorName>: <description>".
+int32_t runtime_failure(const char *what, cudaError_t err) {
+    kn_cuda_set_error(KN_CUDA_BACKEND_NAME " %s: %s: %s", what, cudaGetErrorName(err), cudaGetErrorString(err));
+    return runtime_status(err);
+}
+
+// Binds the calling thread to the context's device (and, under emulation, its host thread count).
+int32_t select_device(const kn_exec *e, const char *what) {
+#if defined(KN_CUDA_EMU)
+    kn_emu_set_num_threads(e->num_threads);
+#endif
+    const cudaError_t err = cudaSetDevice(e->device);
+    return err == cudaSuccess ? KN_OK : runtime_failure(what, err);
+}
+
+cudaStream_t stream_of(const kn_exec *e) { return static_cast<cudaStream_t>(e->stream); }
+
+int32_t probe(int32_t *device_count) {
+    int count = 0;
+    const cudaError_t err = cudaGetDeviceCount(&count);
+    cudaGetLastError();  // the failure is reported here, not left for the next call
+#if !defined(KN_CUDA_EMU)
+    if (err == cudaErrorInsufficientDriver) {
+        kn_cuda_set_error(KN_CUDA_BACKEND_NAME
+                          ": CUDA driver not found or older than the runtime (cudaErrorInsufficientDriver: %s)",
+                          cudaGetErrorString(err));
+        return KN_ERR_UNAVAILABLE;
+    }
+#endif
+    if (err == cudaErrorNoDevice || (err == cudaSuccess && count == 0)) {
+        kn_cuda_set_error(KN_CUDA_BACKEND_NAME ": no CUDA device found (cudaErrorNoDevice)");
+        return KN_ERR_UNAVAILABLE;
+    }
+    if (err != cudaSuccess) {
+        kn_cuda_set_error(KN_CUDA_BACKEND_NAME ": CUDA unavailable (%s: %s)", cudaGetErrorName(err),
+                          cudaGetErrorString(err));
+        return KN_ERR_UNAVAILABLE;
+    }
+    *device_count = count;
+    return KN_OK;
+}
+
+int32_t device_malloc(const kn_exec *e, int64_t bytes, void **out) {
+    int32_t st = select_device(e, "malloc");
+    if (st) return st;
+    // cudaMalloc(0) yields NULL; the ABI promises a unique pointer, so 0 bytes still takes one.
+    const cudaError_t err = cudaMalloc(out, bytes > 0 ? static_cast<size_t>(bytes) : 1);
+    if (err != cudaSuccess) {
+        *out = nullptr;
+        kn_cuda_set_error(KN_CUDA_BACKEND_NAME " malloc: %lld bytes failed: %s: %s", static_cast<long long>(bytes),
+                          cudaGetErrorName(err), cudaGetErrorString(err));
+        cudaGetLastError();
+        return runtime_status(err);
+    }
+    return KN_OK;
+}
+
+int32_t device_free(const kn_exec *e, void *ptr) {
+    int32_t st = select_device(e, "free");
+    if (st) return st;
+    const cudaError_t err = cudaFree(ptr);
+    return err == cudaSuccess ? KN_OK : runtime_failure("free", err);
+}
+
+int32_t device_memcpy(const kn_exec *e, void *dst, const void *src, int64_t bytes, int32_t kind) {
+    int32_t st = select_device(e, "memcpy");
+    if (st) return st;
+    cudaMemcpyKind k;
+    switch (kind) {
+        case KN_COPY_HOST_TO_DEVICE: k = cudaMemcpyHostToDevice; break;
+        case KN_COPY_DEVICE_TO_HOST: k = cudaMemcpyDeviceToHost; break;
+        case KN_COPY_DEVICE_TO_DEVICE: k = cudaMemcpyDeviceToDevice; break;
+        default:
+            kn_cuda_set_error(KN_CUDA_BACKEND_NAME " memcpy: kind is %d, expected 0 (host to device), "
+                              "1 (device to host) or 2 (device to device)", kind);
+            return KN_ERR_INVALID_ARGUMENT;
+    }
+    if (bytes == 0) return KN_OK;
+    cudaError_t err = cudaMemcpyAsync(dst, src, static_cast<size_t>(bytes), k, stream_of(e));
+    // The ABI returns once host memory may be reused: wait whenever a host buffer takes part.
+    if (err == cudaSuccess && k != cudaMemcpyDeviceToDevice) err = cudaStreamSynchronize(stream_of(e));
+    return err == cudaSuccess ? KN_OK : runtime_failure("memcpy", err);
+}
+
+int32_t device_memset(const kn_exec *e, void *dst, int32_t byte_value, int64_t bytes) {
+    int32_t st = select_device(e, "memset");
+    if (st) return st;
+    if (bytes == 0) return KN_OK;
+    const cudaError_t err = cudaMemsetAsync(dst, byte_value, static_cast<size_t>(bytes), stream_of(e));
+    return err == cudaSuccess ? KN_OK : runtime_failure("memset", err);
+}
+
+int32_t stream_create(const kn_exec *e, void **out) {
+    int32_t st = select_device(e, "stream_create");
+    if (st) return st;
+    cudaStream_t s = nullptr;
+    // A blocking stream: work on it stays ordered after work on the context's default (NULL) stream.
+    const cudaError_t err = cudaStreamCreate(&s);
+    if (err != cudaSuccess) return runtime_failure("stream_create", err);
+    *out = s;
+    return KN_OK;
+}
+
+int32_t stream_destroy(const kn_exec *e, void *stream) {
+    int32_t st = select_device(e, "stream_destroy");
+    if (st) return st;
+    const cudaError_t err = cudaStreamDestroy(static_cast<cudaStream_t>(stream));
+    return err == cudaSuccess ? KN_OK : runtime_failure("stream_destroy", err);
+}
+
+int32_t stream_synchronize(const kn_exec *e, void *stream) {
+    int32_t st = select_device(e, "stream_synchronize");
+    if (st) return st;
+    const cudaError_t err = cudaStreamSynchronize(static_cast<cudaStream_t>(stream));
+    return err == cudaSuccess ? KN_OK : runtime_failure("stream_synchronize", err);
+}
+
+int32_t op_conv_spatial(const kn_exec *e, const kn_conv_spatial_params *p) {
+    const int32_t st = select_device(e, "conv_spatial");
+    return st ? st : kn_cuda_conv_spatial(stream_of(e), p);
+}
+
+int32_t op_conv_temporal(const kn_exec *e, const kn_conv_temporal_params *p) {
+    const int32_t st = select_device(e, "conv_temporal");
+    return st ? st : kn_cuda_conv_temporal(stream_of(e), p);
+}
+
+int32_t op_ddim_step(const kn_exec *e, const kn_ddim_step_params *p) {
+    const int32_t st = select_device(e, "ddim_step");
+    return st ? st : kn_cuda_ddim_step(stream_of(e), p);
+}
+
+const kn_backend_ops kOps = {
+    KN_PLUGIN_ABI,
+    KN_CUDA_BACKEND_NAME,
+    probe,
+    device_malloc,
+    device_free,
+    device_memcpy,
+    device_memset,
+    stream_create,
+    stream_destroy,
+    stream_synchronize,
+    op_conv_spatial,
+    op_conv_temporal,
+    op_ddim_step,
+};
+
+}  // namespace
+
+void kn_cuda_set_error(const char *fmt, ...) {
+    char message[1024];
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(message, sizeof message, fmt, args);
+    va_end(args);
+    void (*sink)(const char *) = g_set_error.load();
+    if (sink) sink(message);
+}
+
+int32_t kn_cuda_check_launch(const char *kernel_name) {
+    const cudaError_t err = cudaGetLastError();
+    if (err == cudaSuccess) return KN_OK;
+    kn_cuda_set_error(KN_CUDA_BACKEND_NAME ": launch of %s failed: %s: %s", kernel_name, cudaGetErrorName(err),
+                      cudaGetErrorString(err));
+    return KN_ERR_DEVICE;
+}
+
+extern "C" __attribute__((visibility("default"))) const kn_backend_ops *kn_plugin_entry(const kn_host_api *host) {
+    if (host == nullptr) return nullptr;
+    g_set_error.store(host->set_error);
+    if (host->abi != KN_PLUGIN_ABI) {
+        kn_cuda_set_error(KN_CUDA_BACKEND_NAME " plugin: host ABI is %d, expected %d", host->abi, KN_PLUGIN_ABI);
+        return nullptr;
+    }
+    return &kOps;
+}

@@ -1,0 +1,13 @@
+// op_cases.h - the op suites; each returns its number of failed cases (TestFailure on a harness error).
+#pragma once
+
+#include "plugin_harness.h"
+
+int run_conv_spatial_cases(const Plugin &plugin);
+int run_conv_temporal_cases(const Plugin &plugin);
+int run_ddim_step_cases(const Plugin &plugin);
+int run_error_cases(const Plugin &plugin);
+int run_abi_mismatch_case(const std::string &plugin_path);
+
+// Every suite above, with a summary line.
+int run_all_op_cases(const Plugin &plugin);

@@ -1,0 +1,75 @@
+#include "reference_ops.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "kinema.h"
+
+std::vector<double> conv3d_reference(const ConvShape &s, const std::vector<float> &x, const std::vector<float> &w,
+                                     const std::vector<float> &bias, const std::vector<float> &residual) {
+    const int64_t ho_count = s.out_height(), wo_count = s.out_width();
+    const int pt = s.kt / 2, ph = s.kh / 2, pw = s.kw / 2;
+    std::vector<double> y(static_cast<size_t>(s.output_count()));
+    for (int64_t b = 0; b < s.batch; ++b)
+        for (int64_t t = 0; t < s.frames; ++t)
+            for (int64_t ho = 0; ho < ho_count; ++ho)
+                for (int64_t wo = 0; wo < wo_count; ++wo)
+                    for (int64_t co = 0; co < s.out_channels; ++co) {
+                        double acc = bias.empty() ? 0.0 : bias[co];
+                        for (int64_t ci = 0; ci < s.in_channels; ++ci)
+                            for (int dt = 0; dt < s.kt; ++dt)
+                                for (int dh = 0; dh < s.kh; ++dh)
+                                    for (int dw = 0; dw < s.kw; ++dw) {
+                                        const int64_t ti = t + dt - pt;
+                                        const int64_t hi = ho * s.stride + dh - ph;
+                                        const int64_t wi = wo * s.stride + dw - pw;
+                                        if (ti < 0 || ti >= s.frames || hi < 0 || hi >= s.height || wi < 0 ||
+                                            wi >= s.width)
+                                            continue;
+                                        const double xv =
+                                            x[(((b * s.frames + ti) * s.height + hi) * s.width + wi) * s.in_channels +
+                                              ci];
+                                        const double wv =
+                                            w[(((co * s.in_channels + ci) * s.kt + dt) * s.kh + dh) * s.kw + dw];
+                                        acc += xv * wv;
+                                    }
+                        const int64_t out =
+                            (((b * s.frames + t) * ho_count + ho) * wo_count + wo) * s.out_channels + co;
+                        if (!residual.empty()) acc += residual[out];
+                        y[out] = acc;
+                    }
+    return y;
+}
+
+std::vector<double> ddim_reference(const DdimScalars &k, const std::vector<float> &x, const std::vector<float> &out_c,
+                                   const std::vector<float> &out_u, const std::vector<float> &noise,
+                                   std::vector<double> *x0_out) {
+    const double at = k.alpha_t, st = k.sigma_t, as = k.alpha_s, ss = k.sigma_s;
+    const double sigma_eta = k.eta * (ss / st) * std::sqrt(st * st - std::pow(at * ss / as, 2));
+    std::vector<double> y(x.size());
+    x0_out->assign(x.size(), 0.0);
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double xv = x[i];
+        const double m = out_u.empty() ? out_c[i] : out_u[i] + k.guidance * (double(out_c[i]) - out_u[i]);
+        double x0, eps;
+        if (k.prediction == KN_PREDICTION_EPS) {
+            x0 = (xv - st * m) / at;
+            eps = m;
+        } else if (k.prediction == KN_PREDICTION_V) {
+            x0 = at * xv - st * m;
+            eps = st * xv + at * m;
+        } else {
+            x0 = m;
+            eps = (xv - at * x0) / st;
+        }
+        if (k.clip_x0 > 0) {
+            x0 = std::clamp(x0, -k.clip_x0, k.clip_x0);
+            eps = (xv - at * x0) / st;
+        }
+        double yv = as * x0 + std::sqrt(ss * ss - sigma_eta * sigma_eta) * eps;
+        if (!noise.empty()) yv += sigma_eta * noise[i];
+        y[i] = yv;
+        (*x0_out)[i] = x0;
+    }
+    return y;
+}
