@@ -100,10 +100,19 @@ bool check_shape(const char *op, const char *name, const kn_tensor &t, const int
     return same;
 }
 
+const char *dtype_name(int32_t dtype) {
+    switch (dtype) {
+        case KN_DTYPE_F32: return "f32";
+        case KN_DTYPE_F16: return "f16";
+        case KN_DTYPE_BF16: return "bf16";
+        default: return "unknown";
+    }
+}
+
 bool check_same_dtype(const char *op, const char *name, const kn_tensor &t, const kn_tensor &ref) {
     if (t.data != nullptr && t.dtype != ref.dtype) {
-        kn_set_error("%s: argument '%s': expected dtype %d (that of the first input), got %d", op, name, ref.dtype,
-                     t.dtype);
+        kn_set_error("%s: argument '%s': expected dtype %s (that of the first input), got %s", op, name,
+                     dtype_name(ref.dtype), dtype_name(t.dtype));
         return false;
     }
     return true;

@@ -1,0 +1,267 @@
+package dev.kinema;
+
+import dev.kinema.internal.NativeLibrary;
+import dev.kinema.raw.kinema_h;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A runtime: one backend bound to one device, owning the device tensors allocated through it.
+ * Ops validate their arguments in Java before any native code runs and allocate their outputs
+ * on this runtime. Closing the runtime frees every tensor it still owns.
+ */
+public final class Kinema implements AutoCloseable {
+    /** Overrides what {@link Backend#AUTO} resolves to: cpu, cuda or cuda-emu. */
+    public static final String BACKEND_PROPERTY = "kinema.backend";
+
+    private final Backend backend;
+    private final int device;
+    private final MemorySegment context;
+    private final Set<Tensor> owned = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    private Kinema(Backend backend, int device, MemorySegment context) {
+        this.backend = backend;
+        this.device = device;
+        this.context = context;
+    }
+
+    /** Opens device 0 of backend; AUTO picks cuda when a device exists, else cpu. */
+    public static Kinema open(Backend backend) {
+        return open(backend, 0);
+    }
+
+    public static Kinema open(Backend backend, int device) {
+        if (backend == null) {
+            throw new InvalidArgumentException("Kinema.open", "backend", "one of auto, cpu, cuda, cuda-emu", "null");
+        }
+        if (device < 0) {
+            throw new InvalidArgumentException("Kinema.open", "device", ">= 0", Integer.toString(device));
+        }
+        NativeLibrary.load();
+        Backend resolved = BackendSelection.resolve(backend);
+        int devices = BackendSelection.deviceCount(resolved);
+        if (device >= devices) {
+            throw new InvalidArgumentException("Kinema.open", "device",
+                    "< " + devices + " (the devices of " + resolved.id() + ")", Integer.toString(device));
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(kinema_h.C_POINTER);
+            int status = kinema_h.kn_context_create(resolved.nativeKind(), device, out);
+            if (status == kinema_h.KN_ERR_UNAVAILABLE()) {
+                String reason = NativeCalls.lastError();
+                throw new BackendUnavailableException(reason.isEmpty()
+                        ? "kn_context_create: backend " + resolved.id() + " is unavailable" : reason);
+            }
+            NativeCalls.check("kn_context_create", status);
+            MemorySegment context = MemorySegment.ofAddress(out.get(kinema_h.C_POINTER, 0).address());
+            return new Kinema(resolved, device, context);
+        }
+    }
+
+    /** Every concrete backend mapped to null when usable here, else to the reason it is not. */
+    public static Map<Backend, String> probe() {
+        NativeLibrary.load();
+        return BackendSelection.probe();
+    }
+
+    /** The resolved backend, never AUTO. */
+    public Backend backend() {
+        return backend;
+    }
+
+    public int device() {
+        return device;
+    }
+
+    /** Host threads this runtime may use (cpu kernels, emulated blocks); 0 = all cores. */
+    public void setNumThreads(int threads) {
+        ensureOpen();
+        if (threads < 0) {
+            throw new InvalidArgumentException("Kinema.setNumThreads", "threads", ">= 0 (0 = all cores)", Integer.toString(threads));
+        }
+        NativeCalls.check("kn_context_set_num_threads", kinema_h.kn_context_set_num_threads(context, threads));
+    }
+
+    /** A zero-filled device tensor. */
+    public Tensor allocate(DType dtype, long... shape) {
+        Tensor tensor = allocateUninitialized("Kinema.allocate", dtype, shape);
+        if (tensor.byteSize() > 0) {
+            try {
+                NativeCalls.check("kn_memset", kinema_h.kn_memset(context, tensor.address(), 0, tensor.byteSize(), MemorySegment.NULL));
+            } catch (RuntimeException e) {
+                tensor.close();
+                throw e;
+            }
+        }
+        return tensor;
+    }
+
+    Tensor allocateUninitialized(String op, DType dtype, long[] shape) {
+        ensureOpen();
+        long[] checked = Shapes.checked(op, shape, dtype);
+        long bytes = Shapes.numel(checked) * dtype.byteSize();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(kinema_h.C_POINTER);
+            NativeCalls.check("kn_malloc", kinema_h.kn_malloc(context, bytes, out));
+            Tensor tensor = Tensor.device(this, dtype, checked, out.get(kinema_h.C_POINTER, 0));
+            owned.add(tensor);
+            return tensor;
+        }
+    }
+
+    /** A new device tensor of this runtime with the values of tensor (host or any runtime). */
+    public Tensor upload(Tensor tensor) {
+        ensureOpen();
+        if (tensor == null) {
+            throw new InvalidArgumentException("Kinema.upload", "tensor", "a tensor", "null");
+        }
+        if (tensor.isClosed()) {
+            throw new InvalidArgumentException("Kinema.upload", "tensor", "an open tensor", "closed " + tensor);
+        }
+        Tensor copy = allocateUninitialized("Kinema.upload", tensor.dtype(), tensor.shape());
+        try {
+            copy.copyFrom(tensor);
+            return copy;
+        } catch (RuntimeException e) {
+            copy.close();
+            throw e;
+        }
+    }
+
+    /** A new f32 device tensor holding data (row-major). */
+    public Tensor fromFloats(float[] data, long... shape) {
+        return fromFloats(DType.F32, data, shape);
+    }
+
+    /** A new device tensor of dtype holding data rounded to it. */
+    public Tensor fromFloats(DType dtype, float[] data, long... shape) {
+        ensureOpen();
+        Tensor.checkData("Kinema.fromFloats", data, Shapes.checked("Kinema.fromFloats", shape, dtype));
+        try (Tensor host = Tensor.hostFromFloats(dtype, data, shape)) {
+            return upload(host);
+        }
+    }
+
+    /** Waits until all work queued on this runtime has finished. */
+    public void synchronize() {
+        ensureOpen();
+        NativeCalls.check("kn_stream_synchronize", kinema_h.kn_stream_synchronize(context, MemorySegment.NULL));
+    }
+
+    // ---- typed ops ---------------------------------------------------------------------------
+
+    /** conv_spatial (OPS.md): the 1xkxk convolution; y newly allocated. */
+    public Tensor convSpatial(Tensor x, Tensor w, Tensor bOrNull, Tensor residualOrNull, int stride) {
+        return ConvOps.convSpatial(this, x, w, bOrNull, residualOrNull, stride, null);
+    }
+
+    /** conv_spatial into y; residual may be y itself (accumulate in place). */
+    public void convSpatialInto(Tensor x, Tensor w, Tensor bOrNull, Tensor residualOrNull, int stride, Tensor y) {
+        ConvOps.convSpatial(this, x, w, bOrNull, residualOrNull, stride, ConvOps.output(ConvOps.CONV_SPATIAL, y));
+    }
+
+    /** conv_temporal (OPS.md): the 3x1x1 convolution with zero padding in time; y newly allocated. */
+    public Tensor convTemporal(Tensor x, Tensor w, Tensor bOrNull, Tensor residualOrNull) {
+        return ConvOps.convTemporal(this, x, w, bOrNull, residualOrNull, null);
+    }
+
+    /** conv_temporal into y; residual may be y itself. */
+    public void convTemporalInto(Tensor x, Tensor w, Tensor bOrNull, Tensor residualOrNull, Tensor y) {
+        ConvOps.convTemporal(this, x, w, bOrNull, residualOrNull, ConvOps.output(ConvOps.CONV_TEMPORAL, y));
+    }
+
+    /** ddim_step (OPS.md): guidance + DDIM / v-prediction update; y and x0 newly allocated. */
+    public DdimResult ddimStep(Tensor x, Tensor outC, Tensor outUOrNull, Tensor noiseOrNull, DdimParams p) {
+        return DdimOp.run(this, x, outC, outUOrNull, noiseOrNull, p, null, null);
+    }
+
+    /** ddim_step into y (which may be x itself, for an in-place update) and optionally x0. */
+    public void ddimStepInto(Tensor x, Tensor outC, Tensor outUOrNull, Tensor noiseOrNull, DdimParams p,
+                             Tensor y, Tensor x0OrNull) {
+        DdimOp.run(this, x, outC, outUOrNull, noiseOrNull, p, ConvOps.output(DdimOp.DDIM_STEP, y), x0OrNull);
+    }
+
+    /**
+     * Runs an op by its OPS.md name with named inputs and string attributes (the CLI's and the
+     * test harness's entry). Inputs may be host tensors (uploaded for the call) or tensors of this
+     * runtime; outputs ("y", and "x0" for ddim_step) are new tensors of this runtime.
+     */
+    public Map<String, Tensor> run(String op, Map<String, Tensor> inputs, Map<String, String> attrs) {
+        ensureOpen();
+        return NamedOps.run(this, op, inputs, attrs);
+    }
+
+    /** Frees every tensor this runtime still owns and releases the backend context; idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<RuntimeException> failures = new ArrayList<>();
+        for (Tensor tensor : List.copyOf(owned)) {
+            try {
+                tensor.close();
+            } catch (RuntimeException e) {
+                failures.add(e);
+            }
+        }
+        int status = kinema_h.kn_context_destroy(context);
+        NativeCalls.check("kn_context_destroy", status);
+        if (!failures.isEmpty()) {
+            throw failures.get(0);
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public String toString() {
+        return "Kinema " + backend.id() + ":" + device + (closed ? " (closed)" : "");
+    }
+
+    // ---- for Tensor and the op layer -----------------------------------------------------------
+
+    MemorySegment context() {
+        return context;
+    }
+
+    /** Frees a device tensor of this runtime; called once, by Tensor.close. */
+    synchronized void release(Tensor tensor) {
+        if (owned.remove(tensor)) {
+            NativeCalls.check("kn_free", kinema_h.kn_free(context, tensor.address()));
+        }
+    }
+
+    void copyHostToDevice(MemorySegment deviceDst, MemorySegment hostSrc, long bytes) {
+        copy(deviceDst, hostSrc, bytes, kinema_h.KN_COPY_HOST_TO_DEVICE());
+    }
+
+    void copyDeviceToHost(MemorySegment hostDst, MemorySegment deviceSrc, long bytes) {
+        copy(hostDst, deviceSrc, bytes, kinema_h.KN_COPY_DEVICE_TO_HOST());
+    }
+
+    void copyDeviceToDevice(MemorySegment deviceDst, MemorySegment deviceSrc, long bytes) {
+        copy(deviceDst, deviceSrc, bytes, kinema_h.KN_COPY_DEVICE_TO_DEVICE());
+    }
+
+    private void copy(MemorySegment dst, MemorySegment src, long bytes, int kind) {
+        ensureOpen();
+        NativeCalls.check("kn_memcpy", kinema_h.kn_memcpy(context, dst, src, bytes, kind, MemorySegment.NULL));
+    }
+
+    void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException(this + " is closed");
+        }
+    }
+}

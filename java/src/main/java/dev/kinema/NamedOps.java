@@ -1,0 +1,117 @@
+package dev.kinema;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** Kinema.run: ops, inputs and attributes by their OPS.md names. */
+final class NamedOps {
+    private record Spec(List<String> required, List<String> optional, Set<String> attributes) {
+        boolean knows(String input) {
+            return required.contains(input) || optional.contains(input);
+        }
+
+        String inputList() {
+            List<String> all = new ArrayList<>(required);
+            optional.forEach(name -> all.add(name + "?"));
+            return String.join(", ", all);
+        }
+    }
+
+    private static final Map<String, Spec> SPECS = Map.of(
+            ConvOps.CONV_SPATIAL, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of("stride")),
+            ConvOps.CONV_TEMPORAL, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of()),
+            DdimOp.DDIM_STEP, new Spec(List.of("x", "out_c"), List.of("out_u", "noise"),
+                    Set.of("alpha_t", "sigma_t", "alpha_s", "sigma_s", "guidance", "prediction", "eta", "clip_x0")));
+
+    private NamedOps() {
+    }
+
+    /** The op names run accepts, sorted. */
+    static List<String> names() {
+        return SPECS.keySet().stream().sorted().toList();
+    }
+
+    static Map<String, Tensor> run(Kinema runtime, String op, Map<String, Tensor> inputs, Map<String, String> attrs) {
+        Spec spec = op == null ? null : SPECS.get(op);
+        if (spec == null) {
+            throw new InvalidArgumentException("Kinema.run", "op", "one of " + String.join(", ", names()),
+                    op == null ? "null" : "'" + op + "'");
+        }
+        Map<String, Tensor> given = inputs == null ? Map.of() : inputs;
+        Map<String, String> attributes = attrs == null ? Map.of() : attrs;
+        for (String name : given.keySet()) {
+            if (name == null || !spec.knows(name)) {
+                throw new InvalidArgumentException(op, String.valueOf(name),
+                        "an input of " + op + " (" + spec.inputList() + ")", "an unknown input");
+            }
+        }
+        for (String name : spec.required) {
+            if (given.get(name) == null) {
+                throw new InvalidArgumentException(op, name, "a tensor (required input)", "nothing");
+            }
+        }
+        for (String name : attributes.keySet()) {
+            if (name == null || !spec.attributes.contains(name)) {
+                throw new InvalidArgumentException(op, String.valueOf(name),
+                        "an attribute of " + op + " (" + (spec.attributes.isEmpty() ? "none"
+                                : String.join(", ", spec.attributes.stream().sorted().toList())) + ")",
+                        "an unknown attribute");
+            }
+        }
+        // Parse attributes before uploading anything: a typo should not cost a transfer.
+        int stride = op.equals(ConvOps.CONV_SPATIAL) ? intAttribute(op, attributes, "stride", 1) : 0;
+        DdimParams ddim = op.equals(DdimOp.DDIM_STEP) ? DdimParams.fromAttrs(attributes) : null;
+
+        List<Tensor> uploaded = new ArrayList<>();
+        try {
+            Map<String, Tensor> on = new HashMap<>();
+            for (Map.Entry<String, Tensor> entry : given.entrySet()) {
+                on.put(entry.getKey(), onRuntime(runtime, op, entry.getKey(), entry.getValue(), uploaded));
+            }
+            return switch (op) {
+                case ConvOps.CONV_SPATIAL -> Map.of("y",
+                        runtime.convSpatial(on.get("x"), on.get("w"), on.get("b"), on.get("residual"), stride));
+                case ConvOps.CONV_TEMPORAL -> Map.of("y",
+                        runtime.convTemporal(on.get("x"), on.get("w"), on.get("b"), on.get("residual")));
+                default -> {
+                    DdimResult result = runtime.ddimStep(on.get("x"), on.get("out_c"), on.get("out_u"), on.get("noise"), ddim);
+                    Map<String, Tensor> outputs = new LinkedHashMap<>();
+                    outputs.put("y", result.y());
+                    outputs.put("x0", result.x0());
+                    yield java.util.Collections.unmodifiableMap(outputs);
+                }
+            };
+        } finally {
+            uploaded.forEach(Tensor::close);
+        }
+    }
+
+    /** A host tensor is uploaded (and remembered for closing); others are passed on for the op to check. */
+    private static Tensor onRuntime(Kinema runtime, String op, String name, Tensor t, List<Tensor> uploaded) {
+        if (t == null || !t.isHost()) {
+            return t;
+        }
+        if (t.isClosed()) {
+            throw new InvalidArgumentException(op, name, "an open tensor", "closed " + t);
+        }
+        Tensor copy = runtime.upload(t);
+        uploaded.add(copy);
+        return copy;
+    }
+
+    private static int intAttribute(String op, Map<String, String> attributes, String name, int fallback) {
+        String text = attributes.get(name);
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(text.strip());
+        } catch (NumberFormatException e) {
+            throw new InvalidArgumentException(op, name, "an integer", "'" + text + "'");
+        }
+    }
+}

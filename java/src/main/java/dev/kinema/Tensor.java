@@ -1,0 +1,234 @@
+package dev.kinema;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A dense, row-major tensor: storage of one dtype and a shape (strides are contiguous, in elements).
+ * A host tensor owns Java-allocated native memory; a device tensor belongs to a {@link Kinema}
+ * runtime and holds an address that only the runtime's backend may dereference.
+ *
+ * <p>Close a tensor to free its memory (idempotent); any later use throws IllegalStateException.
+ * Closing a runtime closes its device tensors. A tensor must not be closed while another thread
+ * is using it.
+ */
+public final class Tensor implements AutoCloseable {
+    /** Host storage alignment; covers the widest vector loads of the cpu backend. */
+    static final long HOST_ALIGNMENT = 64;
+
+    private final DType dtype;
+    private final long[] shape;
+    private final long numel;
+    private final Kinema runtime;
+    private final Arena hostArena;
+    private final MemorySegment segment;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private Tensor(DType dtype, long[] shape, Kinema runtime, Arena hostArena, MemorySegment segment) {
+        this.dtype = dtype;
+        this.shape = shape;
+        this.numel = Shapes.numel(shape);
+        this.runtime = runtime;
+        this.hostArena = hostArena;
+        this.segment = segment;
+    }
+
+    /** A zero-filled host tensor with its own memory. */
+    public static Tensor host(DType dtype, long... shape) {
+        long[] checked = Shapes.checked("Tensor.host", shape, dtype);
+        Arena arena = Arena.ofShared();
+        try {
+            MemorySegment data = arena.allocate(Shapes.numel(checked) * dtype.byteSize(), HOST_ALIGNMENT);
+            return new Tensor(dtype, checked, null, arena, data);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** An f32 host tensor holding data (row-major). */
+    public static Tensor hostFromFloats(float[] data, long... shape) {
+        return hostFromFloats(DType.F32, data, shape);
+    }
+
+    /** A host tensor of dtype holding data rounded to it (round to nearest even). */
+    public static Tensor hostFromFloats(DType dtype, float[] data, long... shape) {
+        checkData("Tensor.hostFromFloats", data, Shapes.checked("Tensor.hostFromFloats", shape, dtype));
+        Tensor tensor = host(dtype, shape);
+        Elements.encode(data, tensor.segment, dtype);
+        return tensor;
+    }
+
+    /** A device tensor of runtime at address (already allocated by the runtime). */
+    static Tensor device(Kinema runtime, DType dtype, long[] shape, MemorySegment address) {
+        return new Tensor(dtype, shape, runtime, null, MemorySegment.ofAddress(address.address()));
+    }
+
+    static void checkData(String op, float[] data, long[] shape) {
+        long numel = Shapes.numel(shape);
+        if (data == null) {
+            throw new InvalidArgumentException(op, "data", numel + " floats", "null");
+        }
+        if (data.length != numel) {
+            throw new InvalidArgumentException(op, "data", numel + " floats for shape " + Shapes.format(shape),
+                    data.length + " floats");
+        }
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    /** Row-major strides in elements. */
+    public long[] strides() {
+        return Shapes.contiguousStrides(shape);
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    public long dim(int axis) {
+        return shape[axis];
+    }
+
+    public long numel() {
+        return numel;
+    }
+
+    public long byteSize() {
+        return numel * dtype.byteSize();
+    }
+
+    public boolean isHost() {
+        return runtime == null;
+    }
+
+    /** The runtime owning this device tensor; null for a host tensor. */
+    public Kinema runtime() {
+        return runtime;
+    }
+
+    /**
+     * Host tensor: its data. Device tensor: a zero-length segment carrying the device address,
+     * for passing to native code; never dereference it.
+     */
+    public MemorySegment segment() {
+        ensureOpen();
+        return segment;
+    }
+
+    /** The values as floats, converted from f16/bf16 exactly; device data is copied through the runtime. */
+    public float[] toFloats() {
+        ensureOpen();
+        if (numel > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException(this + " has " + numel + " elements, too many for a float[]");
+        }
+        if (isHost()) {
+            return Elements.decode(segment, dtype, (int) numel);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment staging = arena.allocate(Math.max(1, byteSize()), HOST_ALIGNMENT);
+            runtime.copyDeviceToHost(staging, segment, byteSize());
+            return Elements.decode(staging, dtype, (int) numel);
+        }
+    }
+
+    /** A new host tensor with the same dtype, shape and values. */
+    public Tensor toHost() {
+        ensureOpen();
+        Tensor copy = host(dtype, shape);
+        try {
+            copy.copyFrom(this);
+            return copy;
+        } catch (RuntimeException | Error e) {
+            copy.close();
+            throw e;
+        }
+    }
+
+    /** Copies src's values into this tensor; same dtype and shape, any host or device on either side. */
+    public void copyFrom(Tensor src) {
+        ensureOpen();
+        if (src == null) {
+            throw new InvalidArgumentException("Tensor.copyFrom", "src", "a tensor", "null");
+        }
+        if (src.isClosed()) {
+            throw new InvalidArgumentException("Tensor.copyFrom", "src", "an open tensor", "closed " + src);
+        }
+        if (src.dtype != dtype) {
+            throw new InvalidArgumentException("Tensor.copyFrom", "src", "dtype " + dtype.id(), src.dtype.id());
+        }
+        if (!java.util.Arrays.equals(src.shape, shape)) {
+            throw new InvalidArgumentException("Tensor.copyFrom", "src", "shape " + Shapes.format(shape),
+                    Shapes.format(src.shape));
+        }
+        long bytes = byteSize();
+        if (src == this || bytes == 0) {
+            return;
+        }
+        if (isHost() && src.isHost()) {
+            MemorySegment.copy(src.segment, 0, segment, 0, bytes);
+        } else if (isHost()) {
+            src.runtime.copyDeviceToHost(segment, src.segment, bytes);
+        } else if (src.isHost()) {
+            runtime.copyHostToDevice(segment, src.segment, bytes);
+        } else if (src.runtime == runtime) {
+            runtime.copyDeviceToDevice(segment, src.segment, bytes);
+        } else {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment staging = arena.allocate(bytes, HOST_ALIGNMENT);
+                src.runtime.copyDeviceToHost(staging, src.segment, bytes);
+                runtime.copyHostToDevice(segment, staging, bytes);
+            }
+        }
+    }
+
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    /** Frees the memory; idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (isHost()) {
+            hostArena.close();
+        } else {
+            runtime.release(this);
+        }
+    }
+
+    /** The device address, or the host data address; for the op layer. */
+    MemorySegment address() {
+        return segment;
+    }
+
+    /** True when the byte ranges of this tensor and other intersect. */
+    boolean overlaps(Tensor other) {
+        long start = segment.address();
+        long otherStart = other.segment.address();
+        long size = Math.max(1, byteSize());
+        long otherSize = Math.max(1, other.byteSize());
+        return start < otherStart + otherSize && otherStart < start + size;
+    }
+
+    void ensureOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException(this + " is closed");
+        }
+    }
+
+    /** e.g. "Tensor f32[2, 3] on cpu" or "Tensor bf16[4] on host". */
+    @Override
+    public String toString() {
+        return "Tensor " + dtype.id() + Shapes.format(shape) + " on " + (isHost() ? "host" : runtime.backend().id());
+    }
+}
