@@ -1,0 +1,213 @@
+package dev.kinema.bench;
+
+import org.openjdk.jmh.results.IterationResult;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.annotations.Mode;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * `./kinema bench`: runs the JMH suite on the cpu backend with {@link #THREADS} threads, then the
+ * PyTorch peer (benchmarks/peers/torch_ops.py) at the same shapes and thread count when Debian's
+ * python3-torch is installed, and prints one Markdown table of medians (over JMH iterations) and
+ * ratios, all from this one run.
+ *
+ * <pre>
+ *   ./kinema bench                 full run (about 2 minutes)
+ *   ./kinema bench --quick         fewer, shorter iterations
+ *   ./kinema bench --no-peer       skip PyTorch
+ *   ./kinema bench REGEX           only benchmarks matching REGEX (JMH include syntax)
+ * </pre>
+ */
+public final class BenchMain {
+    /** The thread count of every measurement, ours and the peer's. */
+    static final int THREADS = Integer.getInteger("kinema.bench.threads", 2);
+    /** This machine's practical fp32 peak (OpenBLAS sgemm with its SkylakeX kernels, 2 cores). */
+    static final double PRACTICAL_PEAK_GFLOPS = 220;
+
+    private BenchMain() {
+    }
+
+    public static void main(String[] args) throws RunnerException, IOException, InterruptedException {
+        boolean quick = false, peer = true;
+        List<String> includes = new ArrayList<>();
+        for (String arg : args) {
+            switch (arg) {
+                case "--quick" -> quick = true;
+                case "--no-peer" -> peer = false;
+                case "-h", "--help" -> {
+                    System.out.println("usage: ./kinema bench [--quick] [--no-peer] [REGEX...]");
+                    return;
+                }
+                default -> {
+                    if (arg.startsWith("-")) {
+                        System.err.println("kinema bench: unknown option " + arg + " (try --help)");
+                        System.exit(2);
+                    }
+                    includes.add(arg);
+                }
+            }
+        }
+        ChainedOptionsBuilder options = new OptionsBuilder()
+                .mode(Mode.AverageTime)
+                .timeUnit(TimeUnit.MICROSECONDS)
+                .forks(1)
+                .warmupIterations(quick ? 2 : 3)
+                .warmupTime(TimeValue.seconds(1))
+                .measurementIterations(quick ? 3 : 7)
+                .measurementTime(TimeValue.seconds(quick ? 1 : 2))
+                .jvmArgsAppend("--enable-native-access=ALL-UNNAMED", "-Dkinema.bench.threads=" + THREADS)
+                .shouldFailOnError(true);
+        if (includes.isEmpty()) {
+            options.include(BenchMain.class.getPackageName() + ".*Benchmarks");
+        } else {
+            includes.forEach(options::include);
+        }
+        Collection<RunResult> results = new Runner(options.build()).run();
+
+        Map<String, Double> ours = new LinkedHashMap<>(); // benchmark method -> median seconds
+        for (RunResult result : results) {
+            String name = result.getParams().getBenchmark();
+            name = name.substring(name.lastIndexOf('.') + 1);
+            ours.put(name, medianSeconds(result));
+        }
+        Map<String, Double> torch = peer ? runTorchPeer() : Map.of();
+        System.out.println();
+        System.out.println(table(ours, torch));
+    }
+
+    /** The median of the per-iteration average times, in seconds. */
+    private static double medianSeconds(RunResult result) {
+        List<Double> scores = new ArrayList<>();
+        for (var benchmark : result.getBenchmarkResults()) {
+            for (IterationResult iteration : benchmark.getIterationResults()) {
+                scores.add(iteration.getPrimaryResult().getScore());
+            }
+        }
+        scores.sort(Double::compare);
+        int n = scores.size();
+        double median = n % 2 == 1 ? scores.get(n / 2) : (scores.get(n / 2 - 1) + scores.get(n / 2)) / 2;
+        return median * 1e-6; // microseconds -> seconds
+    }
+
+    static String table(Map<String, Double> ours, Map<String, Double> torch) {
+        StringBuilder out = new StringBuilder();
+        out.append("Kinema cpu backend, ").append(THREADS).append(" threads; medians over JMH iterations; ")
+                .append(torch.isEmpty() ? "PyTorch peer skipped" : "PyTorch with the same threads in the same run")
+                .append("\n\n");
+        out.append("| benchmark | shape | kinema | rate | vs. reference | PyTorch | kinema speed-up |\n");
+        out.append("|---|---|---|---|---|---|---|\n");
+        Double copy = ours.get("copy");
+        for (Map.Entry<String, Double> e : ours.entrySet()) {
+            String name = e.getKey();
+            double seconds = e.getValue();
+            String shape = "", rate = "", reference = "", peerName = null;
+            switch (name) {
+                case "convSpatial" -> {
+                    shape = "1x16x32x32, 128->128, 1x3x3";
+                    double gflops = ConvBenchmarks.SPATIAL_FLOPS / seconds / 1e9;
+                    rate = String.format("%.1f GFLOP/s", gflops);
+                    reference = String.format("%.0f%% of %.0f GFLOP/s", 100 * gflops / PRACTICAL_PEAK_GFLOPS, PRACTICAL_PEAK_GFLOPS);
+                    peerName = "conv_spatial";
+                }
+                case "convTemporal" -> {
+                    shape = "1x16x32x32, 128->128, 3x1x1";
+                    double gflops = ConvBenchmarks.TEMPORAL_FLOPS / seconds / 1e9;
+                    rate = String.format("%.1f GFLOP/s", gflops);
+                    reference = String.format("%.0f%% of %.0f GFLOP/s", 100 * gflops / PRACTICAL_PEAK_GFLOPS, PRACTICAL_PEAK_GFLOPS);
+                    peerName = "conv_temporal";
+                }
+                case "ddimStep" -> {
+                    shape = "16 Mi elements, guidance";
+                    double gbps = DdimBenchmarks.DDIM_BYTES / seconds / 1e9;
+                    rate = String.format("%.1f GB/s", gbps);
+                    if (copy != null) {
+                        double copyGbps = DdimBenchmarks.COPY_BYTES / copy / 1e9;
+                        reference = String.format("%.0f%% of copy bandwidth", 100 * gbps / copyGbps);
+                    }
+                    peerName = "ddim_step";
+                }
+                case "copy" -> {
+                    shape = "16 Mi floats";
+                    rate = String.format("%.1f GB/s", DdimBenchmarks.COPY_BYTES / seconds / 1e9);
+                    reference = "memory bandwidth reference";
+                    peerName = "copy";
+                }
+                case "emptyOpTyped" -> shape = "ddim_step, 0 elements, typed API";
+                case "emptyOpRaw" -> shape = "ddim_step, 0 elements, raw binding";
+                case "abiVersionRaw" -> shape = "kn_abi_version, raw binding";
+                default -> {
+                }
+            }
+            String peerTime = "", speedup = "";
+            if (peerName != null && torch.containsKey(peerName)) {
+                double theirs = torch.get(peerName);
+                peerTime = formatTime(theirs);
+                speedup = String.format("%.2fx", theirs / seconds);
+            }
+            out.append(String.format("| %s | %s | %s | %s | %s | %s | %s |%n", name, shape, formatTime(seconds), rate,
+                    reference, peerTime, speedup));
+        }
+        return out.toString();
+    }
+
+    static String formatTime(double seconds) {
+        if (seconds < 1e-6) return String.format("%.0f ns", seconds * 1e9);
+        if (seconds < 1e-3) return String.format("%.2f us", seconds * 1e6);
+        return String.format("%.2f ms", seconds * 1e3);
+    }
+
+    /** Runs the PyTorch peer; an absent python3 or torch is reported and skipped, never faked. */
+    private static Map<String, Double> runTorchPeer() throws IOException, InterruptedException {
+        Path python = Path.of("/usr/bin/python3");
+        if (!Files.isExecutable(python)) {
+            System.out.println("PyTorch peer skipped: /usr/bin/python3 not found");
+            return Map.of();
+        }
+        Path script = Files.createTempFile("kinema-torch-peer", ".py");
+        try (InputStream in = BenchMain.class.getResourceAsStream("/peers/torch_ops.py")) {
+            if (in == null) throw new IOException("peers/torch_ops.py missing from the benchmarks jar");
+            Files.write(script, in.readAllBytes());
+        }
+        try {
+            Process process = new ProcessBuilder(python.toString(), script.toString(), "--threads",
+                    Integer.toString(THREADS)).redirectErrorStream(true).start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (process.waitFor() != 0) {
+                System.out.println("PyTorch peer skipped: " + output.strip().lines().reduce((a, b) -> b).orElse("failed"));
+                return Map.of();
+            }
+            Map<String, Double> times = new LinkedHashMap<>();
+            int ops = output.indexOf("\"ops\"");
+            if (ops < 0) {
+                System.out.println("PyTorch peer skipped: unexpected output: " + output.strip());
+                return Map.of();
+            }
+            Matcher m = Pattern.compile("\"(\\w+)\": ([0-9.eE+-]+)").matcher(output.substring(ops));
+            while (m.find()) {
+                times.put(m.group(1), Double.parseDouble(m.group(2)));
+            }
+            System.out.println("PyTorch peer: " + output.strip());
+            return times;
+        } finally {
+            Files.deleteIfExists(script);
+        }
+    }
+}
