@@ -1,0 +1,60 @@
+package dev.kinema.cli;
+
+import java.util.List;
+
+/** Usage text of every command. */
+final class Usage {
+    static final List<String> COMMANDS = List.of("op", "demo", "backends", "version", "help");
+
+    private static final String OP = """
+            kinema op NAME --in IN.safetensors --out OUT.safetensors [options]
+              Runs one op (conv_spatial, conv_temporal, ddim_step) on the f32 tensors of IN, named as in
+              OPS.md (x, w, b, residual, out_c, out_u, noise), and writes its outputs (y, and x0 for
+              ddim_step) as f32 to OUT, with the op, backend and attributes in __metadata__.
+              Attributes come from IN's __metadata__ (every key except "op"; an "op" key must name NAME)
+              and from --attr, which wins. Tensors in IN named like outputs (y, x0) are not inputs: they
+              are expected values, compared with the results (e.g. golden files).
+              --attr KEY=VALUE   an op attribute, e.g. --attr stride=2 (repeatable)
+              --backend ID       auto (default), cpu, cuda, cuda-emu
+              --threads N        host threads for cpu/cuda-emu (0 = all cores)
+              --force            replace OUT if it exists
+              --check            exit 1 unless the outputs match IN's expected values within tolerance
+            """;
+    private static final String DEMO = """
+            kinema demo [--backend ID]
+              Runs every op on seeded random inputs at a few shapes on each available backend (or only
+              on ID), prints the max abs error against the float64 reference and the agreement between
+              backends; exit 0 when all are within the OPS.md tolerance, 1 otherwise.
+            """;
+    private static final String BACKENDS = """
+            kinema backends
+              Lists the backends and whether each can run here (and if not, why).
+            """;
+    private static final String VERSION = """
+            kinema version
+              Prints the version.
+            """;
+    private static final String HELP = """
+            kinema help [COMMAND]
+              Prints the usage of all commands, or of one.
+            """;
+
+    private Usage() {}
+
+    static String overview() {
+        return "usage: kinema COMMAND [ARGS]   (exit 0 ok, 1 check failed, 2 bad request, 3 internal error)\n\n"
+                + OP + "\n" + DEMO + "\n" + BACKENDS + "\n" + VERSION + "\n" + HELP;
+    }
+
+    /** The usage of one command, or null for an unknown one. */
+    static String of(String command) {
+        return switch (command) {
+            case "op" -> OP;
+            case "demo" -> DEMO;
+            case "backends" -> BACKENDS;
+            case "version" -> VERSION;
+            case "help" -> HELP;
+            default -> null;
+        };
+    }
+}

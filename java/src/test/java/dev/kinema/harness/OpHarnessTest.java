@@ -1,0 +1,149 @@
+package dev.kinema.harness;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kinema.Backend;
+import dev.kinema.Kinema;
+import dev.kinema.Tensor;
+import dev.kinema.ref.OpCase;
+import dev.kinema.ref.RandomCases;
+import dev.kinema.ref.ReferenceOps;
+import dev.kinema.ref.Tolerance;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every op on every backend that can run here, against the float64 reference within the OPS.md
+ * tolerance: the PyTorch golden cases, hand-picked edge cases and seeded random shapes. Each
+ * (backend, case) pair is its own test.
+ */
+class OpHarnessTest {
+    private static final int RANDOM_CASES_PER_OP = 8;
+
+    /** The backends Kinema.probe() reports usable; never empty, since cpu always runs. */
+    static List<Backend> backends() {
+        List<Backend> usable = new ArrayList<>();
+        Kinema.probe().forEach((b, reason) -> {
+            if (reason == null) {
+                usable.add(b);
+            }
+        });
+        return usable;
+    }
+
+    /** Edge cases every backend must get right, named after what they exercise. */
+    static List<Supplier<OpCase>> edgeCases() {
+        return List.of(
+                () -> RandomCases.convSpatial(11, new long[] {1, 1, 7, 5, 3}, 5, 3, 1, true, false),
+                () -> RandomCases.convSpatial(12, new long[] {2, 2, 9, 7, 16}, 24, 3, 2, true, true),
+                () -> RandomCases.convSpatial(13, new long[] {1, 1, 1, 1, 8}, 8, 3, 2, false, true),
+                () -> RandomCases.convSpatial(14, new long[] {1, 3, 4, 6, 64}, 32, 1, 1, true, true),
+                () -> RandomCases.convSpatial(15, new long[] {1, 1, 5, 9, 32}, 16, 1, 2, false, false),
+                () -> RandomCases.convTemporal(21, new long[] {1, 1, 3, 5, 3}, 5, true, false),
+                () -> RandomCases.convTemporal(22, new long[] {2, 6, 3, 3, 16}, 32, true, true),
+                () -> RandomCases.convTemporal(23, new long[] {1, 2, 1, 1, 64}, 64, false, true),
+                () -> RandomCases.ddimStep(31, new long[] {1, 1, 5, 7, 4}, "eps", null, 0, 0, false, 0.9, 0.8),
+                () -> RandomCases.ddimStep(32, new long[] {2, 3, 4, 4, 4}, "eps", 7.5, 0, 0, false, 0.5, 0.4),
+                () -> RandomCases.ddimStep(33, new long[] {1, 2, 3, 3, 8}, "v", 4.0, 1.0, 0, true, 0.8, 0.5),
+                () -> RandomCases.ddimStep(34, new long[] {1, 2, 3, 3, 8}, "x0", 2.0, 0.5, 1.0, true, 0.6, 0.2),
+                () -> RandomCases.ddimStep(35, new long[] {777}, "v", null, 0, 0.5, true, 0.95, 0.05));
+    }
+
+    static Stream<Arguments> cases() {
+        List<Arguments> all = new ArrayList<>();
+        for (Backend backend : backends()) {
+            for (Path file : Goldens.files()) {
+                String name = backend.id() + " golden " + file.getFileName();
+                all.add(Arguments.of(Named.of(name, backend), Named.of("inputs", (Supplier<Source>) () -> Source.golden(file))));
+            }
+            for (Supplier<OpCase> edge : edgeCases()) {
+                try (OpCase c = edge.get()) {
+                    all.add(Arguments.of(Named.of(backend.id() + " edge " + c, backend),
+                            Named.of("inputs", (Supplier<Source>) () -> new Source(edge.get(), Map.of()))));
+                }
+            }
+            for (String op : ReferenceOps.OPS) {
+                for (int i = 0; i < RANDOM_CASES_PER_OP; i++) {
+                    long seed = 1000L * ReferenceOps.OPS.indexOf(op) + i;
+                    try (OpCase c = RandomCases.draw(op, seed)) {
+                        all.add(Arguments.of(Named.of(backend.id() + " random " + c, backend),
+                                Named.of("inputs", (Supplier<Source>) () -> new Source(RandomCases.draw(op, seed), Map.of()))));
+                    }
+                }
+            }
+        }
+        return all.stream();
+    }
+
+    /** A case and, for golden files, PyTorch's outputs. */
+    record Source(OpCase opCase, Map<String, Tensor> expected) implements AutoCloseable {
+        static Source golden(Path file) {
+            Goldens.Golden g = Goldens.Golden.read(file);
+            return new Source(new OpCase(g.op(), g.caseName(), g.inputs(), g.attrs()), g.expected());
+        }
+
+        @Override
+        public void close() {
+            opCase.close();
+            expected.values().forEach(Tensor::close);
+        }
+    }
+
+    @Test
+    void cpuIsAlwaysAvailable() {
+        assertTrue(backends().contains(Backend.CPU), "probe: " + Kinema.probe());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void backendMatchesReference(Backend backend, Supplier<Source> source) {
+        try (Source s = source.get(); Kinema rt = Kinema.open(backend)) {
+            OpCase c = s.opCase();
+            Map<String, float[]> reference = floats(ReferenceOps.run(c.op(), c.inputs(), c.attrs()));
+            Map<String, Tensor> device = new LinkedHashMap<>();
+            c.inputs().forEach((name, t) -> device.put(name, rt.upload(t)));
+            Map<String, Tensor> outputs = rt.run(c.op(), device, c.attrs());
+            assertEquals(reference.keySet(), outputs.keySet(), "output names");
+            for (Map.Entry<String, float[]> e : reference.entrySet()) {
+                Tensor out = outputs.get(e.getKey());
+                float[] got = out.toFloats();
+                assertEquals(e.getValue().length, got.length, e.getKey() + " size");
+                check(e.getKey() + " vs reference", got, e.getValue());
+                Tensor golden = s.expected().get(e.getKey());
+                if (golden != null) {
+                    assertArrayEquals(golden.shape(), out.shape(), e.getKey() + " shape");
+                    check(e.getKey() + " vs PyTorch", got, golden.toFloats());
+                }
+            }
+        }
+    }
+
+    private static void check(String what, float[] actual, float[] expected) {
+        Tolerance.Comparison c = Tolerance.compare(actual, expected);
+        assertFalse(Double.isNaN(c.maxAbsError()), what);
+        assertTrue(c.passed(), what + ": max|err| " + c.maxAbsError() + " > bound " + c.bound());
+    }
+
+    /** The values of host tensors, which are closed. */
+    private static Map<String, float[]> floats(Map<String, Tensor> tensors) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        tensors.forEach((name, t) -> {
+            out.put(name, t.toFloats());
+            t.close();
+        });
+        return out;
+    }
+}
