@@ -11,7 +11,7 @@
 #       the same, registered with ctest
 #
 # Both check after linking that the module holds no thread-local variables except __shared__ ones
-# (the runtime poisons the module's whole TLS block before each block).
+# (the runtime fills the kernel's __shared__ variables in the module's TLS block with 0xFF).
 include_guard(GLOBAL)
 
 get_filename_component(_kinema_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
@@ -19,7 +19,23 @@ set(KINEMA_CUDA_EMU_DIR "${_kinema_root}/native/emu" CACHE INTERNAL "CUDA emulat
 set(KINEMA_CUDA_EMU_INCLUDE_DIRS
     "${KINEMA_CUDA_EMU_DIR}/include" "${_kinema_root}/native/include" "${_kinema_root}/native/src"
     "${_kinema_root}/kernels" CACHE INTERNAL "include path of emulated CUDA sources")
-find_program(KINEMA_READELF NAMES readelf "${CMAKE_READELF}" DOC "readelf, for the kernel-module TLS check")
+if(CMAKE_READELF)
+  set(KINEMA_READELF "${CMAKE_READELF}")
+else()
+  find_program(KINEMA_READELF NAMES readelf DOC "readelf, for the kernel-module TLS check")
+endif()
+
+# Without -mfma every fmaf() in an emulated kernel is a libm call: measured 2-4x slower convolution
+# kernels. The modules then need an FMA CPU (x86-64 since 2013), so it follows the build host.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64" AND NOT DEFINED KINEMA_CUDA_EMU_FMA)
+  include(CheckCXXSourceRuns)
+  check_cxx_source_runs("int main() { return __builtin_cpu_supports(\"fma\") ? 0 : 1; }" KINEMA_BUILD_HOST_HAS_FMA)
+  set(_kinema_fma_default ${KINEMA_BUILD_HOST_HAS_FMA})
+else()
+  set(_kinema_fma_default OFF)
+endif()
+option(KINEMA_CUDA_EMU_FMA "Compile emulated CUDA modules with -mfma (x86-64; they then need an FMA CPU)"
+       ${_kinema_fma_default})
 
 # Turns SOURCES into compilable C++ sources: .cu files get a wrapper in the build tree.
 function(_kinema_cuda_emu_sources target out_var)
@@ -50,6 +66,9 @@ endfunction()
 function(_kinema_cuda_emu_configure target)
   target_compile_options(${target} PRIVATE
     "SHELL:-include ${KINEMA_CUDA_EMU_DIR}/cuda_emu.h" -Wno-unknown-pragmas -O2)
+  if(KINEMA_CUDA_EMU_FMA)
+    target_compile_options(${target} PRIVATE -mfma)
+  endif()
   target_compile_definitions(${target} PRIVATE KN_CUDA_EMU=1)
   target_include_directories(${target} PRIVATE ${KINEMA_CUDA_EMU_INCLUDE_DIRS})
   target_link_libraries(${target} PRIVATE kinema_emu_runtime)

@@ -78,7 +78,17 @@ const kn_backend_ops *kn_backend_table(int32_t backend) {
         switch (backend) {
             case KN_BACKEND_CPU: slot.ops = kn_cpu_backend(); break;
             case KN_BACKEND_CUDA: load_plugin(slot, "cuda", "libkinema_cuda.so"); break;
-            case KN_BACKEND_CUDA_EMU: load_plugin(slot, "cuda-emu", "libkinema_cuda_emu.so"); break;
+            case KN_BACKEND_CUDA_EMU:
+#if defined(__x86_64__)
+                // The emulated kernels are compiled with -mfma when the build host has FMA
+                // (KINEMA_CUDA_EMU_FMA); refuse cleanly rather than fault on an older CPU.
+                if (!__builtin_cpu_supports("fma")) {
+                    slot.failure = "backend 'cuda-emu' unavailable: it needs a CPU with FMA (x86-64 since 2013)";
+                    break;
+                }
+#endif
+                load_plugin(slot, "cuda-emu", "libkinema_cuda_emu.so");
+                break;
         }
     });
     if (slot.ops == nullptr) kn_set_error("%s", slot.failure.c_str());

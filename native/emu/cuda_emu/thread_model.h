@@ -129,6 +129,11 @@ struct KernelCall {
 
 namespace kn_emu {
 
+// The calling thread's latest error message: kernel, block and wait sites for a failed launch.
+static inline const char *last_error_message() { return kn_emu_last_error_message(); }
+// Host threads that run the blocks of a launch (process-wide); n <= 0: all cores.
+static inline void set_num_threads(int n) { kn_emu_set_num_threads(n); }
+
 // Runs every block of the grid before returning; errors go to cudaGetLastError.
 template <typename... P, typename... A>
 static inline void launch(const char *name, void (*kernel)(P...), dim3 grid, dim3 block, size_t dynamic_smem_bytes,

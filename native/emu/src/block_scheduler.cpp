@@ -153,7 +153,7 @@ static bool prepare_dynamic_smem(Worker &w, size_t bytes) {
     return true;
 }
 
-bool run_block(Worker &w, const kn_emu_launch_desc &launch, uint64_t linear_block) {
+bool run_block(Worker &w, const kn_emu_launch_desc &launch, const PoisonPlan &poison, uint64_t linear_block) {
     const uint32_t n = launch.block[0] * launch.block[1] * launch.block[2];
     const uint64_t gx = launch.grid[0], gy = launch.grid[1];
     const uint3 block_idx{static_cast<uint32_t>(linear_block % gx), static_cast<uint32_t>((linear_block / gx) % gy),
@@ -170,7 +170,7 @@ bool run_block(Worker &w, const kn_emu_launch_desc &launch, uint64_t linear_bloc
         w.failure = "could not allocate the block's dynamic shared memory";
         return false;
     }
-    if (!poison_module_shared_memory(w, launch.tls_anchor, w.failure)) return false;
+    if (!poison_module_shared_memory(w, launch.tls_anchor, poison, w.failure)) return false;
     w.thread_count = n;
     w.live = n;
     w.barrier = BarrierState{};
@@ -179,7 +179,9 @@ bool run_block(Worker &w, const kn_emu_launch_desc &launch, uint64_t linear_bloc
     // Fibers switch among themselves; control comes back here once none is runnable.
     w.ascending = (linear_block & 1) == 0;
     Fiber *first = w.fibers[w.ascending ? 0 : n - 1];
+    w.in_block = true;
     on_resumed(w, switch_context(first->context, nullptr));
+    w.in_block = false;
     if (w.failed) return false;
     if (w.live == 0) return true;
     w.failure = describe_deadlock(w, "deadlock: no thread can proceed");

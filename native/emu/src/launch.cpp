@@ -77,6 +77,11 @@ extern "C" int kn_emu_get_num_threads(void) { return configured_threads(); }
 extern "C" void kn_emu_launch(const kn_emu_launch_desc *d) {
     std::string why;
     cudaError_t code = cudaSuccess;
+    if (this_worker().in_block) {
+        record_error(cudaErrorNotSupported, std::string("launch of kernel '") + d->kernel_name +
+                                                "' from inside a kernel: the emulator has no dynamic parallelism");
+        return;
+    }
     if (!check_configuration(*d, why, code)) {
         record_error(code, std::string("launch of kernel '") + d->kernel_name + "': " + why);
         return;
@@ -84,6 +89,7 @@ extern "C" void kn_emu_launch(const kn_emu_launch_desc *d) {
     const uint64_t blocks = static_cast<uint64_t>(d->grid[0]) * d->grid[1] * d->grid[2];
     const int threads = static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(configured_threads()), blocks));
 
+    const PoisonPlan &poison = poison_plan(*d);
     std::atomic<bool> stop{false};
     std::mutex failure_lock;
     std::string failure;
@@ -93,7 +99,7 @@ extern "C" void kn_emu_launch(const kn_emu_launch_desc *d) {
         std::string message;
         try {
             Worker &w = this_worker();
-            ok = run_block(w, *d, b);
+            ok = run_block(w, *d, poison, b);
             if (!ok) message = w.failure;
         } catch (const std::exception &e) {
             message = std::string("host failure while running a block: ") + e.what();

@@ -143,6 +143,7 @@ struct Worker {
     uint32_t live = 0;
     uint3 block_idx = {};
     bool ascending = true;  // scan order of this block's fibers
+    bool in_block = false;  // a block of this OS thread is running (launches from kernels are refused)
     const kn_emu_launch_desc *launch = nullptr;
     bool failed = false;
     std::string failure;
@@ -153,15 +154,28 @@ struct Worker {
     ~Worker();
 };
 
+// Which bytes of the module's TLS block hold a kernel's __shared__ variables.
+struct PoisonRange {
+    size_t offset;
+    size_t bytes;
+};
+struct PoisonPlan {
+    uint64_t version = 0;
+    bool whole_block = false;
+    std::vector<PoisonRange> ranges;
+};
+
 Worker &this_worker();
 
 // Runs one block to completion; false (with w.failure set) on deadlock or a kernel error.
-bool run_block(Worker &w, const kn_emu_launch_desc &launch, uint64_t linear_block);
+bool run_block(Worker &w, const kn_emu_launch_desc &launch, const PoisonPlan &poison, uint64_t linear_block);
 // Called on a fiber: records the failure and leaves the fiber suspended for good.
 [[noreturn]] void fail_block(Fiber *f, const char *message);
 void suspend(Fiber *f);
-// Fills the calling thread's copy of the launching module's __shared__ variables with 0xFF.
-bool poison_module_shared_memory(Worker &w, void *(*anchor)(void), std::string &error);
+// The plan for a launch's kernel (made on its first launch; valid for the process lifetime).
+const PoisonPlan &poison_plan(const kn_emu_launch_desc &launch);
+// Fills the calling thread's copy of the kernel's __shared__ variables with 0xFF.
+bool poison_module_shared_memory(Worker &w, void *(*anchor)(void), const PoisonPlan &plan, std::string &error);
 // "kernel 'k', block (x,y,z) of grid (...) with block dims (...): <what>"
 std::string block_headline(const Worker &w, const char *what);
 std::string describe_deadlock(const Worker &w, const char *headline);

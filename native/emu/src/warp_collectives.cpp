@@ -50,7 +50,7 @@ static uint32_t fold(int kind, uint32_t acc, uint32_t v) {
 }
 
 // Error paths stay out of line: their message buffers would otherwise widen every fiber's hot frame.
-[[noreturn]] __attribute__((noinline, cold)) static void fail_mismatch(Worker &w, Fiber *f, uint32_t warp, int lane_a,
+[[noreturn]] __attribute__((noinline, cold)) static void fail_mismatch(Fiber *f, uint32_t warp, int lane_a,
                                                                          const Fiber *a, int lane_b, const Fiber *b) {
     char message[1024];
     snprintf(message, sizeof message,
@@ -58,7 +58,6 @@ static uint32_t fold(int kind, uint32_t acc, uint32_t v) {
              "lane %d at %s calls %s with mask 0x%08x",
              warp, lane_a, a->site, warp_kind_name(a->op.kind), a->op.mask, lane_b, b->site,
              warp_kind_name(b->op.kind), b->op.mask);
-    (void)w;
     fail_block(f, message);
 }
 
@@ -69,7 +68,7 @@ static void complete(Worker &w, Fiber *self, uint32_t base, uint32_t mask) {
         const int l = __builtin_ctz(m);
         const Fiber *g = lanes[l];
         if (g->op.kind != kind || g->op.mask != mask || g->op.mma_type != self->op.mma_type) {
-            fail_mismatch(w, self, base / kWarpSize, static_cast<int>(self->linear - base), self, l, g);
+            fail_mismatch(self, base / kWarpSize, static_cast<int>(self->linear - base), self, l, g);
         }
     }
     if (kind <= KN_EMU_SHFL_XOR) {

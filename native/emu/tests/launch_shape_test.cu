@@ -2,6 +2,7 @@
 // thread checked), and configurations CUDA rejects.
 #include <string.h>
 
+#include <thread>
 #include <vector>
 
 #include "emu_test.h"
@@ -30,6 +31,26 @@ __global__ void coordinates_kernel(unsigned *out) {
 }
 
 __global__ void noop_kernel(int *out) { out[0] = 1; }
+
+// Launches from one host thread; returns the number of wrong values over all rounds.
+static int launch_rounds(int rounds, int salt) {
+    const int threads = 256, blocks = 8, n = threads * blocks;
+    std::vector<int> in(n), out(n);
+    int *d_in = nullptr, *d_out = nullptr;
+    if (cudaMalloc(&d_in, n * sizeof(int)) != cudaSuccess || cudaMalloc(&d_out, n * sizeof(int)) != cudaSuccess) return n;
+    int wrong = 0;
+    for (int r = 0; r < rounds; ++r) {
+        for (int i = 0; i < n; ++i) in[i] = salt * 100000 + r * 1000 + i;
+        cudaMemcpy(d_in, in.data(), n * sizeof(int), cudaMemcpyHostToDevice);
+        KN_LAUNCH(reverse_block_kernel, blocks, threads, 0, nullptr, d_in, d_out);
+        wrong += cudaGetLastError() != cudaSuccess;
+        cudaMemcpy(out.data(), d_out, n * sizeof(int), cudaMemcpyDeviceToHost);
+        for (int i = 0; i < n; ++i) wrong += out[i] != in[i / threads * threads + threads - 1 - i % threads];
+    }
+    cudaFree(d_in);
+    cudaFree(d_out);
+    return wrong;
+}
 
 int main() {
     {
@@ -66,6 +87,16 @@ int main() {
                                 wrong += memcmp(&out[12 * (b * threads + t)], expect, sizeof expect) != 0;
                             }
         report("3d_grid_3x4x2_of_3d_blocks_8x4x3", wrong == 0, "%d of %u threads saw wrong built-in variables", wrong, blocks * threads);
+    }
+    {
+        // Two host threads launch at once: each launch has its own team of OS threads and blocks.
+        int wrong_a = 0, wrong_b = 0;
+        std::thread a([&] { wrong_a = launch_rounds(40, 1); });
+        std::thread b([&] { wrong_b = launch_rounds(40, 2); });
+        a.join();
+        b.join();
+        report("concurrent_launches_from_two_host_threads", wrong_a == 0 && wrong_b == 0,
+               "%d and %d wrong values or failed launches over 40 rounds each", wrong_a, wrong_b);
     }
     struct Bad {
         const char *name;

@@ -26,6 +26,18 @@ __global__ void static_smem_kernel(unsigned *first_seen, float *first_float, uns
     out[g] = tile[(t + 1) % blockDim.x];
 }
 
+// __shared__ inside a device function called by kernels: one copy per block as well.
+__device__ __noinline__ unsigned helper_first_then_store(unsigned value) {
+    __shared__ unsigned scratch[64];
+    const unsigned first = scratch[threadIdx.x];
+    scratch[threadIdx.x] = value;
+    return first;
+}
+
+__global__ void helper_smem_kernel(unsigned *first_seen) {
+    first_seen[blockIdx.x * blockDim.x + threadIdx.x] = helper_first_then_store(blockIdx.x + 1);
+}
+
 // Each thread checks its own `per_thread` bytes are poison, then fills them; after the barrier
 // it reads its neighbour's bytes back.
 __global__ void dynamic_smem_kernel(int per_thread, int *poisoned, int *aligned, int *neighbour_ok) {
@@ -94,6 +106,17 @@ int main() {
 #if defined(KN_CUDA_EMU)
     report("static_shared/each_block_starts_poisoned", not_poison == 0 && not_nan == 0,
            "%d unsigned slots not 0xFFFFFFFF, %d float slots not NaN at block start (6 blocks on one OS thread)", not_poison, not_nan);
+    {
+        DeviceBuffer<unsigned> helper_first(64 * blocks);
+        KN_LAUNCH(helper_smem_kernel, blocks, 64, 0, nullptr, helper_first.ptr);
+        EMU_CUDA_OK(cudaGetLastError());
+        std::vector<unsigned> hf(64 * blocks);
+        helper_first.download(hf.data());
+        int stale = 0;
+        for (unsigned v : hf) stale += v != 0xFFFFFFFFu;
+        report("static_shared/device_helper_variables_poisoned", stale == 0,
+               "%d of %d reads before the write saw a value other than poison", stale, 64 * blocks);
+    }
     kn_emu_set_num_threads(0);
 #endif
 
