@@ -188,6 +188,11 @@ public final class Kinema implements AutoCloseable {
         DdimOp.run(this, x, outC, outUOrNull, noiseOrNull, p, ConvOps.output(DdimOp.DDIM_STEP, y), x0OrNull);
     }
 
+    /** The op names {@link #run} accepts (OPS.md names), sorted. */
+    public static List<String> opNames() {
+        return NamedOps.names();
+    }
+
     /**
      * Runs an op by its OPS.md name with named inputs and string attributes (the CLI's and the
      * test harness's entry). Inputs may be host tensors (uploaded for the call) or tensors of this

@@ -32,6 +32,9 @@ final class OpCommand {
 
     int run() {
         String op = line.onlyPositional("op NAME");
+        if (!Kinema.opNames().contains(op)) {
+            throw new UsageException("op: unknown op '" + op + "', expected one of " + String.join(", ", Kinema.opNames()));
+        }
         Path in = Path.of(line.required("in"));
         Path outFile = Path.of(line.required("out"));
         Backend backend = Main.parseBackend("op", line.option("backend") == null ? "auto" : line.option("backend"));

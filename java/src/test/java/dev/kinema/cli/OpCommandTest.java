@@ -107,7 +107,8 @@ class OpCommandTest {
         CliRun run = CliRun.of("op", "conv_nope", "--in", golden("ddim_step__eps_defaults").toString(),
                 "--out", dir.resolve("o.safetensors").toString(), "--backend", "cpu");
         assertEquals(2, run.exitCode());
-        // the file says it holds ddim_step inputs, which is caught first
+        // the unknown name is caught before the file is read; the line lists the known ops
+        assertOneLineNaming(run, "conv_nope");
         assertOneLineNaming(run, "ddim_step");
         Path plain = inputFile(Map.of("x", Tensor.hostFromFloats(new float[] {1}, 1)), Map.of());
         run = CliRun.of("op", "conv_nope", "--in", plain.toString(), "--out", dir.resolve("o.safetensors").toString(),
