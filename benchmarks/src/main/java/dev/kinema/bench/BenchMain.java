@@ -123,19 +123,19 @@ public final class BenchMain {
                 case "convSpatial" -> {
                     shape = "1x16x32x32, 128->128, 1x3x3";
                     double gflops = ConvBenchmarks.SPATIAL_FLOPS / seconds / 1e9;
-                    rate = String.format("%.1f GFLOP/s", gflops);
+                    rate = String.format("%.1f GFLOP/s, %.1f GB/s", gflops, ConvBenchmarks.SPATIAL_BYTES / seconds / 1e9);
                     reference = String.format("%.0f%% of %.0f GFLOP/s", 100 * gflops / PRACTICAL_PEAK_GFLOPS, PRACTICAL_PEAK_GFLOPS);
                     peerName = "conv_spatial";
                 }
                 case "convTemporal" -> {
                     shape = "1x16x32x32, 128->128, 3x1x1";
                     double gflops = ConvBenchmarks.TEMPORAL_FLOPS / seconds / 1e9;
-                    rate = String.format("%.1f GFLOP/s", gflops);
+                    rate = String.format("%.1f GFLOP/s, %.1f GB/s", gflops, ConvBenchmarks.TEMPORAL_BYTES / seconds / 1e9);
                     reference = String.format("%.0f%% of %.0f GFLOP/s", 100 * gflops / PRACTICAL_PEAK_GFLOPS, PRACTICAL_PEAK_GFLOPS);
                     peerName = "conv_temporal";
                 }
                 case "ddimStep" -> {
-                    shape = "16 Mi elements, guidance";
+                    shape = "64 Mi elements, guidance";
                     double gbps = DdimBenchmarks.DDIM_BYTES / seconds / 1e9;
                     rate = String.format("%.1f GB/s", gbps);
                     if (copy != null) {
@@ -145,7 +145,7 @@ public final class BenchMain {
                     peerName = "ddim_step";
                 }
                 case "copy" -> {
-                    shape = "16 Mi floats";
+                    shape = "64 Mi floats";
                     rate = String.format("%.1f GB/s", DdimBenchmarks.COPY_BYTES / seconds / 1e9);
                     reference = "memory bandwidth reference";
                     peerName = "copy";

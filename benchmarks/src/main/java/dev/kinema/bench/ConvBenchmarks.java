@@ -20,6 +20,9 @@ public class ConvBenchmarks {
     /** 2 FLOPs per multiply-add; the spatial kernel has 9 taps, the temporal one 3. */
     static final double SPATIAL_FLOPS = 2.0 * B * T * H * W * C * C * 9;
     static final double TEMPORAL_FLOPS = 2.0 * B * T * H * W * C * C * 3;
+    /** The least traffic either convolution needs: x and bias read, y written, weights read once. */
+    static final double SPATIAL_BYTES = 4.0 * (2.0 * B * T * H * W * C + C + C * C * 9);
+    static final double TEMPORAL_BYTES = 4.0 * (2.0 * B * T * H * W * C + C + C * C * 3);
 
     private Kinema runtime;
     private Tensor x, wSpatial, wTemporal, bias, y;
