@@ -159,6 +159,31 @@ int32_t op_ddim_step(const kn_exec *e, const kn_ddim_step_params *p) {
     return st ? st : kn_cuda_ddim_step(stream_of(e), p);
 }
 
+int32_t op_group_norm(const kn_exec *e, const kn_group_norm_params *p) {
+    const int32_t st = select_device(e, "group_norm");
+    return st ? st : kn_cuda_group_norm(stream_of(e), p);
+}
+
+int32_t op_layer_norm(const kn_exec *e, const kn_layer_norm_params *p) {
+    const int32_t st = select_device(e, "layer_norm");
+    return st ? st : kn_cuda_layer_norm(stream_of(e), p);
+}
+
+int32_t op_temporal_attention(const kn_exec *e, const kn_temporal_attention_params *p) {
+    const int32_t st = select_device(e, "temporal_attention");
+    return st ? st : kn_cuda_temporal_attention(stream_of(e), p);
+}
+
+int32_t op_linear(const kn_exec *e, const kn_linear_params *p) {
+    const int32_t st = select_device(e, "linear");
+    return st ? st : kn_cuda_linear(stream_of(e), p);
+}
+
+int32_t op_conv3d(const kn_exec *e, const kn_conv3d_params *p) {
+    const int32_t st = select_device(e, "conv3d");
+    return st ? st : kn_cuda_conv3d(stream_of(e), p);
+}
+
 const kn_backend_ops kOps = {
     KN_PLUGIN_ABI,
     KN_CUDA_BACKEND_NAME,
@@ -173,6 +198,11 @@ const kn_backend_ops kOps = {
     op_conv_spatial,
     op_conv_temporal,
     op_ddim_step,
+    op_temporal_attention,  // field order of kn_backend_ops (backend.h)
+    op_group_norm,
+    op_layer_norm,
+    op_linear,
+    op_conv3d,
 };
 
 }  // namespace

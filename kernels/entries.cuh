@@ -14,6 +14,11 @@
 int32_t kn_cuda_conv_spatial(cudaStream_t stream, const kn_conv_spatial_params *p);
 int32_t kn_cuda_conv_temporal(cudaStream_t stream, const kn_conv_temporal_params *p);
 int32_t kn_cuda_ddim_step(cudaStream_t stream, const kn_ddim_step_params *p);
+int32_t kn_cuda_group_norm(cudaStream_t stream, const kn_group_norm_params *p);  // norm.cu
+int32_t kn_cuda_layer_norm(cudaStream_t stream, const kn_layer_norm_params *p);  // norm.cu
+int32_t kn_cuda_temporal_attention(cudaStream_t stream, const kn_temporal_attention_params *p);
+int32_t kn_cuda_linear(cudaStream_t stream, const kn_linear_params *p);  // linear.cu
+int32_t kn_cuda_conv3d(cudaStream_t stream, const kn_conv3d_params *p);  // linear.cu
 
 inline const char *kn_cuda_dtype_name(int32_t dtype) {
     switch (dtype) {

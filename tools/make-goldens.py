@@ -80,6 +80,35 @@ def ddim_step(inputs, attrs):
 OPS = {"conv_spatial": conv_spatial, "conv_temporal": conv_temporal, "ddim_step": ddim_step}
 
 
+def group_norm(inputs, attrs):
+    x, gamma, beta = d(inputs["x"]), d(inputs["gamma"]), d(inputs["beta"])
+    groups, eps = int(attrs["groups"]), float(attrs.get("eps", "1e-5"))
+    if attrs.get("per_frame", "false") in ("true", "1"):
+        B, T, H, W, C = x.shape
+        frames = x.reshape(B * T, H, W, C).permute(0, 3, 1, 2)  # frames folded into the batch, NCHW
+        y = F.group_norm(frames, groups, gamma, beta, eps).permute(0, 2, 3, 1).reshape(B, T, H, W, C)
+    else:
+        y = P_inv(F.group_norm(P(x), groups, gamma, beta, eps))
+    if attrs.get("silu", "false") in ("true", "1"):
+        y = F.silu(y)
+    return {"y": y}
+
+
+def layer_norm(inputs, attrs):
+    x, C = d(inputs["x"]), inputs["x"].shape[-1]
+    y = F.layer_norm(x, (C,), d(inputs.get("gamma")), d(inputs.get("beta")), float(attrs.get("eps", "1e-5")))
+    shift, scale = d(inputs.get("shift")), d(inputs.get("scale"))
+    if shift is not None or scale is not None:
+        view = [x.shape[0]] + [1] * (x.dim() - 2) + [C]  # [B,C] broadcast over the middle dims
+        scale = torch.zeros(view, dtype=torch.float64) if scale is None else scale.reshape(view)
+        shift = torch.zeros(view, dtype=torch.float64) if shift is None else shift.reshape(view)
+        y = y * (1 + scale) + shift
+    return {"y": y}
+
+
+OPS.update({"group_norm": group_norm, "layer_norm": layer_norm})
+
+
 def conv_spatial_case(seed, x_shape, co, k, stride, bias, residual):
     g = torch.Generator().manual_seed(seed)
     ci = x_shape[4]
@@ -148,6 +177,175 @@ CASES = {
         "eps_eta0_noise_ignored": ddim_case(308, [1, 1, 4, 4, 4], 0.3, 0.1, noise=True, eta=0.0),
     },
 }
+
+
+def group_norm_case(seed, shape, groups, per_frame=False, silu=False, offset=0.0):
+    g = torch.Generator().manual_seed(seed)
+    x = uniform(g, *shape, scale=2.0) + offset
+    inputs = {"x": x, "gamma": uniform(g, shape[4], scale=1.5), "beta": uniform(g, shape[4], scale=0.5)}
+    return inputs, {"groups": str(groups), "eps": "1e-05", "per_frame": "true" if per_frame else "false",
+                    "silu": "true" if silu else "false"}
+
+
+def layer_norm_case(seed, shape, gamma=False, beta=False, shift=False, scale=False, offset=0.0, eps="1e-06"):
+    g = torch.Generator().manual_seed(seed)
+    C = shape[-1]
+    inputs = {"x": uniform(g, *shape, scale=2.0) + offset}
+    if gamma:
+        inputs["gamma"] = uniform(g, C, scale=1.5)
+    if beta:
+        inputs["beta"] = uniform(g, C, scale=0.5)
+    if shift:
+        inputs["shift"] = uniform(g, shape[0], C, scale=0.5)
+    if scale:
+        inputs["scale"] = uniform(g, shape[0], C, scale=0.5)
+    return inputs, {"eps": eps}
+
+
+CASES.update({
+    "group_norm": {
+        "c40_g8_odd_channels_per_group": group_norm_case(401, [1, 3, 5, 7, 40], 8),
+        "c40_g8_per_frame_silu": group_norm_case(402, [2, 3, 4, 5, 40], 8, per_frame=True, silu=True),
+        "c64_g32_silu_b2": group_norm_case(403, [2, 2, 4, 4, 64], 32, silu=True),
+        "c24_g1_mean1000": group_norm_case(404, [1, 2, 6, 6, 24], 1, offset=1000.0),
+        "c37_g37_per_frame": group_norm_case(405, [1, 2, 3, 3, 37], 37, per_frame=True),
+    },
+    "layer_norm": {
+        "plain_c32": layer_norm_case(501, [2, 5, 32]),
+        "affine_c77": layer_norm_case(502, [1, 4, 77], gamma=True, beta=True),
+        "adaln_c64_b2": layer_norm_case(503, [2, 3, 4, 64], gamma=True, beta=True, shift=True, scale=True),
+        "scale_only_mean1000": layer_norm_case(504, [2, 6, 48], scale=True, offset=1000.0),
+        "shift_gamma_rank2": layer_norm_case(505, [3, 130], gamma=True, shift=True, eps="1e-05"),
+    },
+})
+
+
+def temporal_attention(inputs, attrs):
+    """The permute + matmul + softmax path of OPS.md, in float64, masks as -inf before the softmax."""
+    q, k, v = d(inputs["q"]), d(inputs["k"]), d(inputs["v"])
+    B, T, H, W, C = q.shape
+    heads = int(attrs["heads"])
+    D = C // heads
+    scale = float(attrs["scale"]) if "scale" in attrs else D ** -0.5
+    window, causal, tmax = int(attrs.get("window", "0")), attrs.get("causal", "0") in ("1", "true"), int(attrs["Tmax"])
+
+    def per_position(x):  # [B,T,H,W,heads*D] -> [B*H*W, heads, T, D]
+        return x.reshape(B, T, H * W, heads, D).permute(0, 2, 3, 1, 4).reshape(B * H * W, heads, T, D)
+
+    s = torch.matmul(per_position(q), per_position(k).transpose(-1, -2)) * scale
+    i = torch.arange(T).view(T, 1)
+    j = torch.arange(T).view(1, T)
+    if "rel_bias" in inputs:
+        s = s + d(inputs["rel_bias"])[:, j - i + tmax - 1]
+    masked = torch.zeros(T, T, dtype=torch.bool)
+    if causal:
+        masked |= j > i
+    if window > 0:
+        masked |= (i - j).abs() > window
+    s = s.masked_fill(masked, float("-inf"))
+    y = torch.matmul(torch.softmax(s, dim=-1), per_position(v))
+    return {"y": y.reshape(B, H * W, heads, T, D).permute(0, 3, 1, 2, 4).reshape(B, T, H, W, C)}
+
+
+def temporal_attention_case(seed, shape, heads, window=0, causal=False, bias=False, tmax=None, scale=None):
+    g = torch.Generator().manual_seed(seed)
+    T = shape[1]
+    tmax = T if tmax is None else tmax
+    inputs = {"q": uniform(g, *shape, scale=3.0), "k": uniform(g, *shape), "v": uniform(g, *shape)}
+    if bias:
+        inputs["rel_bias"] = uniform(g, heads, 2 * tmax - 1)
+    attrs = {"heads": str(heads), "window": str(window), "causal": "1" if causal else "0", "Tmax": str(tmax)}
+    if scale is not None:
+        attrs["scale"] = scale
+    return inputs, attrs
+
+
+OPS.update({"temporal_attention": temporal_attention})
+CASES.update({
+    "temporal_attention": {
+        "t16_d40_h2": temporal_attention_case(601, [1, 16, 2, 3, 80], 2),
+        "t5_d64_bias": temporal_attention_case(602, [1, 5, 2, 2, 64], 1, bias=True),
+        "t3_window1_d24_h3": temporal_attention_case(603, [2, 3, 2, 2, 72], 3, window=1, bias=True),
+        "t6_causal_tmax9_d8": temporal_attention_case(604, [1, 6, 3, 1, 16], 2, causal=True, bias=True, tmax=9),
+        "t1_d80": temporal_attention_case(605, [1, 1, 2, 2, 80], 1, bias=True),
+        "t20_window3_causal_scale": temporal_attention_case(606, [1, 20, 1, 2, 34], 2, window=3, causal=True,
+                                                             scale="0.3"),
+    },
+})
+
+
+def linear(inputs, attrs):
+    """h = x @ w.T + b; geglu chunks h in two and gates with erf gelu; then * gate[b], + residual."""
+    x, w, b = d(inputs["x"]), d(inputs["w"]), d(inputs.get("b"))
+    act = attrs.get("act", "none")
+    h = F.linear(x, w, b)
+    if act == "geglu":
+        a, g = h.chunk(2, -1)
+        h = a * F.gelu(g)
+    elif act == "gelu":
+        h = F.gelu(h)
+    elif act == "gelu_tanh":
+        h = F.gelu(h, approximate="tanh")
+    elif act == "silu":
+        h = F.silu(h)
+    if "gate" in inputs:
+        gate = d(inputs["gate"])
+        h = h * gate.reshape(gate.shape[0], *([1] * (h.dim() - 2)), gate.shape[1])
+    if "residual" in inputs:
+        h = h + d(inputs["residual"])
+    return {"y": h}
+
+
+def conv3d(inputs, attrs):
+    x, w, b, r = inputs["x"], inputs["w"], inputs.get("b"), inputs.get("residual")
+    kt, kh, kw = w.shape[2:]
+    y = P_inv(F.conv3d(P(d(x)), d(w), d(b), padding=(kt // 2, kh // 2, kw // 2)))
+    return {"y": y if r is None else y + d(r)}
+
+
+def linear_case(seed, x_shape, n, act, bias=False, gate=False, residual=False):
+    g = torch.Generator().manual_seed(seed)
+    k = x_shape[-1]
+    n_out = n // 2 if act == "geglu" else n
+    inputs = {"x": uniform(g, *x_shape, scale=2.0), "w": uniform(g, n, k, scale=2 / math.sqrt(k))}
+    if bias:
+        inputs["b"] = uniform(g, n, scale=0.5)
+    if gate:
+        inputs["gate"] = uniform(g, x_shape[0], n_out)
+    if residual:
+        inputs["residual"] = uniform(g, *x_shape[:-1], n_out)
+    return inputs, {"act": act}
+
+
+def conv3d_case(seed, x_shape, co, kernel, bias, residual):
+    g = torch.Generator().manual_seed(seed)
+    ci = x_shape[4]
+    kt, kh, kw = kernel
+    inputs = {"x": uniform(g, *x_shape), "w": uniform(g, co, ci, kt, kh, kw, scale=1 / math.sqrt(ci * kt * kh * kw))}
+    if bias:
+        inputs["b"] = uniform(g, co, scale=0.5)
+    if residual:
+        inputs["residual"] = uniform(g, *x_shape[:4], co)
+    return inputs, {}
+
+
+OPS.update({"linear": linear, "conv3d": conv3d})
+CASES.update({
+    "linear": {
+        "none_bias_rank2": linear_case(701, [5, 12], 7, "none", bias=True),
+        "gelu_gate_residual": linear_case(702, [2, 6, 16], 24, "gelu", bias=True, gate=True, residual=True),
+        "gelu_tanh_rank4": linear_case(703, [2, 3, 2, 8], 10, "gelu_tanh", bias=True),
+        "silu_gate": linear_case(704, [3, 4, 20], 12, "silu", gate=True),
+        "geglu_bias_residual": linear_case(705, [2, 5, 16], 40, "geglu", bias=True, residual=True),
+        "geglu_gate_k70": linear_case(706, [1, 9, 70], 66, "geglu", bias=True, gate=True),
+    },
+    "conv3d": {
+        "k333_ci3_co5_bias": conv3d_case(801, [1, 3, 4, 5, 3], 5, (3, 3, 3), True, False),
+        "k333_c16_residual_b2": conv3d_case(802, [2, 2, 3, 4, 16], 16, (3, 3, 3), True, True),
+        "k531_ci4_co6": conv3d_case(803, [1, 4, 5, 3, 4], 6, (5, 3, 1), False, True),
+        "k155_t1": conv3d_case(804, [1, 1, 4, 6, 5], 7, (1, 5, 5), True, False),
+    },
+})
 
 
 def write_safetensors(path, tensors, metadata):

@@ -70,6 +70,8 @@ int run_all_op_cases(const Plugin &plugin) {
     failures += run_conv_spatial_cases(plugin);
     failures += run_conv_temporal_cases(plugin);
     failures += run_ddim_step_cases(plugin);
+    failures += run_temporal_attention_cases(plugin);
+    failures += run_linear_cases(plugin) + run_conv3d_cases(plugin);
     failures += run_error_cases(plugin);
     return failures;
 }

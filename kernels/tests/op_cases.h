@@ -6,6 +6,9 @@
 int run_conv_spatial_cases(const Plugin &plugin);
 int run_conv_temporal_cases(const Plugin &plugin);
 int run_ddim_step_cases(const Plugin &plugin);
+int run_temporal_attention_cases(const Plugin &plugin);
+int run_linear_cases(const Plugin &plugin);  // linear_cases.cpp
+int run_conv3d_cases(const Plugin &plugin);  // linear_cases.cpp
 int run_error_cases(const Plugin &plugin);
 int run_abi_mismatch_case(const std::string &plugin_path);
 

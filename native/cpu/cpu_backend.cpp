@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include "cpu_ops.h"
+#include "linear_ops.h"
+#include "norm_ops.h"
 
 namespace kinema::cpu {
 namespace {
@@ -62,6 +64,13 @@ int32_t run_conv_temporal(const kn_exec *e, const kn_conv_temporal_params *p) {
     return conv_temporal(*e, *p, best_isa());
 }
 int32_t run_ddim_step(const kn_exec *e, const kn_ddim_step_params *p) { return ddim_step(*e, *p, best_isa()); }
+int32_t run_group_norm(const kn_exec *e, const kn_group_norm_params *p) { return group_norm(*e, *p, best_isa()); }
+int32_t run_layer_norm(const kn_exec *e, const kn_layer_norm_params *p) { return layer_norm(*e, *p, best_isa()); }
+int32_t run_temporal_attention(const kn_exec *e, const kn_temporal_attention_params *p) {
+    return temporal_attention(*e, *p, best_isa());
+}
+int32_t run_linear(const kn_exec *e, const kn_linear_params *p) { return linear(*e, *p, best_isa()); }
+int32_t run_conv3d(const kn_exec *e, const kn_conv3d_params *p) { return conv3d(*e, *p, best_isa()); }
 
 kn_backend_ops make_table() {
     kn_backend_ops t{};
@@ -78,6 +87,11 @@ kn_backend_ops make_table() {
     t.conv_spatial = run_conv_spatial;
     t.conv_temporal = run_conv_temporal;
     t.ddim_step = run_ddim_step;
+    t.group_norm = run_group_norm;
+    t.layer_norm = run_layer_norm;
+    t.temporal_attention = run_temporal_attention;
+    t.linear = run_linear;
+    t.conv3d = run_conv3d;
     return t;
 }
 

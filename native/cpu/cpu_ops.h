@@ -20,5 +20,6 @@ const char *isa_name(Isa isa);
 int32_t conv_spatial(const kn_exec &e, const kn_conv_spatial_params &p, Isa isa);
 int32_t conv_temporal(const kn_exec &e, const kn_conv_temporal_params &p, Isa isa);
 int32_t ddim_step(const kn_exec &e, const kn_ddim_step_params &p, Isa isa);
+int32_t temporal_attention(const kn_exec &e, const kn_temporal_attention_params &p, Isa isa);
 
 }  // namespace kinema::cpu

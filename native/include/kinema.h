@@ -167,6 +167,96 @@ typedef struct kn_ddim_step_params {
 
 int32_t kn_ddim_step(kn_context ctx, kn_stream stream, const kn_ddim_step_params *params);
 
+/* group_norm: GroupNorm over channels-last video, optionally per frame, with optional fused SiLU.
+ * x[B,T,H,W,C], gamma[C], beta[C], y[B,T,H,W,C]; groups divides C. Statistics over (T,H,W,C/groups),
+ * or over (H,W,C/groups) of each frame when per_frame. y may be x itself (in place); y may not
+ * otherwise overlap x, gamma or beta. */
+typedef struct kn_group_norm_params {
+    kn_tensor x;
+    kn_tensor gamma;
+    kn_tensor beta;
+    kn_tensor y;
+    double eps;        /* > 0 */
+    int32_t groups;    /* >= 1, divides C */
+    int32_t per_frame; /* 0 or 1 */
+    int32_t silu;      /* 0 or 1 */
+    int32_t reserved0;
+} kn_group_norm_params;
+
+int32_t kn_group_norm(kn_context ctx, kn_stream stream, const kn_group_norm_params *params);
+
+/* layer_norm: LayerNorm over the last dim with optional DiT adaLN modulation.
+ * x[B,...,C] (rank >= 2), gamma[C] and beta[C] optional, shift[B,C] and scale[B,C] optional,
+ * y shaped as x: y = LN(x)*gamma + beta, then y = y*(1 + scale[b]) + shift[b] (b = index along dim 0).
+ * y may be x itself (in place); y may not otherwise overlap any input. */
+typedef struct kn_layer_norm_params {
+    kn_tensor x;
+    kn_tensor gamma;
+    kn_tensor beta;
+    kn_tensor shift;
+    kn_tensor scale;
+    kn_tensor y;
+    double eps; /* > 0 */
+} kn_layer_norm_params;
+
+int32_t kn_layer_norm(kn_context ctx, kn_stream stream, const kn_layer_norm_params *params);
+/* temporal_attention: softmax attention along time at every spatial position (OPS.md).
+ * q, k, v, y [B,T,H,W,heads*D] channels-last (no permute); rel_bias[heads, 2*Tmax-1] optional (needs
+ * Tmax >= T). s_ij = q_i.k_j*scale + rel_bias[head, j-i+Tmax-1]; window > 0 keeps |i-j| <= window,
+ * causal keeps j <= i; y_i = sum_j softmax_j(s_ij) v_j. y may not overlap q, k, v or rel_bias. */
+typedef struct kn_temporal_attention_params {
+    kn_tensor q;
+    kn_tensor k;
+    kn_tensor v;
+    kn_tensor rel_bias;
+    kn_tensor y;
+    double scale;   /* callers pass D**-0.5 for the usual scaling */
+    int32_t heads;  /* >= 1, divides the channel count */
+    int32_t window; /* 0 = all frames, else |i-j| <= window */
+    int32_t causal; /* 0 or 1 */
+    int32_t Tmax;   /* >= T; sets rel_bias's length */
+} kn_temporal_attention_params;
+int32_t kn_temporal_attention(kn_context ctx, kn_stream stream, const kn_temporal_attention_params *params);
+
+/* Activations of kn_linear's epilogue (OPS.md linear). */
+enum kn_activation {
+    KN_ACT_NONE = 0,
+    KN_ACT_GELU = 1,      /* erf form */
+    KN_ACT_GELU_TANH = 2, /* tanh approximation */
+    KN_ACT_SILU = 3,
+    KN_ACT_GEGLU = 4      /* a, g = h.chunk(2, -1); h = a * gelu(g) (erf form); N' = N/2 */
+};
+
+/* linear: GEMM with fused epilogue. x[..., K] (rank >= 2, B = x.shape[0]), w[N,K], b[N] optional,
+ * gate[B,N'] optional, residual[..., N'] optional, y[..., N'] (N' = N/2 for geglu, else N).
+ * h = x @ w.T + b, then act (geglu pairs column j with j+N'), y = h * gate[b], y += residual.
+ * residual may be y itself (in-place accumulate); y may not overlap x, w, b or gate. */
+typedef struct kn_linear_params {
+    kn_tensor x;
+    kn_tensor w;
+    kn_tensor b;
+    kn_tensor residual;
+    kn_tensor gate;
+    kn_tensor y;
+    int32_t act; /* enum kn_activation */
+    int32_t reserved0;
+} kn_linear_params;
+
+int32_t kn_linear(kn_context ctx, kn_stream stream, const kn_linear_params *params);
+
+/* conv3d: general odd kernel, stride 1, "same" zero padding (kt/2, kh/2, kw/2).
+ * x[B,T,H,W,Ci], w[Co,Ci,kt,kh,kw] (each odd), b[Co] optional, residual[B,T,H,W,Co] optional,
+ * y[B,T,H,W,Co]. residual may be y itself; y may not overlap x, w or b. */
+typedef struct kn_conv3d_params {
+    kn_tensor x;
+    kn_tensor w;
+    kn_tensor b;
+    kn_tensor residual;
+    kn_tensor y;
+} kn_conv3d_params;
+
+int32_t kn_conv3d(kn_context ctx, kn_stream stream, const kn_conv3d_params *params);
+
 #ifdef __cplusplus
 }
 #endif

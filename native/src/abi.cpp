@@ -288,6 +288,10 @@ KN_EXPORT int32_t kn_memset(kn_context ctx, void *dst, int32_t byte_value, int64
             return KN_ERR_INVALID_ARGUMENT;                                                              \
         int32_t status = kn_validate_##name(params);                                                     \
         if (status != KN_OK) return status;                                                              \
+        if (ctx->ops->name == nullptr) { /* a backend that lacks the op: an error, not a crash */      \
+            kn_set_error("kn_" #name ": not implemented by the %s backend", kn_backend_name(ctx->backend)); \
+            return KN_ERR_UNSUPPORTED;                                                                   \
+        }                                                                                                \
         kn_exec e = exec_of(ctx, stream);                                                                \
         return ctx->ops->name(&e, params);                                                               \
     }
@@ -295,3 +299,8 @@ KN_EXPORT int32_t kn_memset(kn_context ctx, void *dst, int32_t byte_value, int64
 KN_DEFINE_OP(conv_spatial, kn_conv_spatial_params)
 KN_DEFINE_OP(conv_temporal, kn_conv_temporal_params)
 KN_DEFINE_OP(ddim_step, kn_ddim_step_params)
+KN_DEFINE_OP(group_norm, kn_group_norm_params)
+KN_DEFINE_OP(layer_norm, kn_layer_norm_params)
+KN_DEFINE_OP(temporal_attention, kn_temporal_attention_params)
+KN_DEFINE_OP(linear, kn_linear_params)
+KN_DEFINE_OP(conv3d, kn_conv3d_params)

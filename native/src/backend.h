@@ -48,6 +48,11 @@ typedef struct kn_backend_ops {
     int32_t (*conv_spatial)(const kn_exec *e, const kn_conv_spatial_params *p);
     int32_t (*conv_temporal)(const kn_exec *e, const kn_conv_temporal_params *p);
     int32_t (*ddim_step)(const kn_exec *e, const kn_ddim_step_params *p);
+    int32_t (*temporal_attention)(const kn_exec *e, const kn_temporal_attention_params *p);
+    int32_t (*group_norm)(const kn_exec *e, const kn_group_norm_params *p);
+    int32_t (*layer_norm)(const kn_exec *e, const kn_layer_norm_params *p);
+    int32_t (*linear)(const kn_exec *e, const kn_linear_params *p);
+    int32_t (*conv3d)(const kn_exec *e, const kn_conv3d_params *p);
 } kn_backend_ops;
 
 /* The one symbol a plugin exports. Returns NULL (after host->set_error) if it cannot initialise. */

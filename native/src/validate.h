@@ -10,6 +10,11 @@
 int32_t kn_validate_conv_spatial(const kn_conv_spatial_params *p);
 int32_t kn_validate_conv_temporal(const kn_conv_temporal_params *p);
 int32_t kn_validate_ddim_step(const kn_ddim_step_params *p);
+int32_t kn_validate_group_norm(const kn_group_norm_params *p);  // validate_norm.cpp
+int32_t kn_validate_layer_norm(const kn_layer_norm_params *p);  // validate_norm.cpp
+int32_t kn_validate_temporal_attention(const kn_temporal_attention_params *p);  // validate_attention.cpp
+int32_t kn_validate_linear(const kn_linear_params *p);  // validate_linear.cpp
+int32_t kn_validate_conv3d(const kn_conv3d_params *p);  // validate_linear.cpp
 
 // Bytes spanned by a dense tensor (numel * element size), or -1 if its description is invalid.
 int64_t kn_tensor_bytes(const kn_tensor *t);

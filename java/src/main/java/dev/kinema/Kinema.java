@@ -188,6 +188,78 @@ public final class Kinema implements AutoCloseable {
         DdimOp.run(this, x, outC, outUOrNull, noiseOrNull, p, ConvOps.output(DdimOp.DDIM_STEP, y), x0OrNull);
     }
 
+    /** group_norm (OPS.md): GroupNorm of x[B,T,H,W,C] (per frame when perFrame), then SiLU if silu; y newly allocated. */
+    public Tensor groupNorm(Tensor x, Tensor gamma, Tensor beta, int groups, double eps, boolean perFrame,
+                            boolean silu) {
+        return NormOps.groupNorm(this, x, gamma, beta, groups, eps, perFrame, silu, null);
+    }
+
+    /** group_norm into y, which may be x itself (in place). */
+    public void groupNormInto(Tensor x, Tensor gamma, Tensor beta, int groups, double eps, boolean perFrame,
+                              boolean silu, Tensor y) {
+        NormOps.groupNorm(this, x, gamma, beta, groups, eps, perFrame, silu, ConvOps.output(NormOps.GROUP_NORM, y));
+    }
+
+    /** layer_norm (OPS.md): LayerNorm over the last dim, then adaLN y*(1+scale[b])+shift[b]; y newly allocated. */
+    public Tensor layerNorm(Tensor x, Tensor gammaOrNull, Tensor betaOrNull, Tensor shiftOrNull, Tensor scaleOrNull,
+                            double eps) {
+        return NormOps.layerNorm(this, x, gammaOrNull, betaOrNull, shiftOrNull, scaleOrNull, eps, null);
+    }
+
+    /** layer_norm into y, which may be x itself (in place). */
+    public void layerNormInto(Tensor x, Tensor gammaOrNull, Tensor betaOrNull, Tensor shiftOrNull,
+                              Tensor scaleOrNull, double eps, Tensor y) {
+        NormOps.layerNorm(this, x, gammaOrNull, betaOrNull, shiftOrNull, scaleOrNull, eps,
+                ConvOps.output(NormOps.LAYER_NORM, y));
+    }
+
+    /**
+     * linear (OPS.md): h = x @ w.T + b, then act (geglu halves N), * gate[b], + residual; y newly
+     * allocated. x[..., K] (rank >= 2, b = index along dim 0), w[N,K], b[N], gate[B,N'], residual[..., N'].
+     */
+    public Tensor linear(Tensor x, Tensor w, Tensor bOrNull, Tensor residualOrNull, Tensor gateOrNull,
+                         Activation act) {
+        return LinearOps.linear(this, x, w, bOrNull, residualOrNull, gateOrNull, act, null);
+    }
+
+    /** linear into y; residual may be y itself (accumulate in place). */
+    public void linearInto(Tensor x, Tensor w, Tensor bOrNull, Tensor residualOrNull, Tensor gateOrNull,
+                           Activation act, Tensor y) {
+        LinearOps.linear(this, x, w, bOrNull, residualOrNull, gateOrNull, act, ConvOps.output(LinearOps.LINEAR, y));
+    }
+
+    /** conv3d (OPS.md): odd kt x kh x kw kernel, stride 1, "same" zero padding; y newly allocated. */
+    public Tensor conv3d(Tensor x, Tensor w, Tensor bOrNull, Tensor residualOrNull) {
+        return LinearOps.conv3d(this, x, w, bOrNull, residualOrNull, null);
+    }
+
+    /** conv3d into y; residual may be y itself. */
+    public void conv3dInto(Tensor x, Tensor w, Tensor bOrNull, Tensor residualOrNull, Tensor y) {
+        LinearOps.conv3d(this, x, w, bOrNull, residualOrNull, ConvOps.output(LinearOps.CONV3D, y));
+    }
+
+    /**
+     * temporal_attention (OPS.md): attention along time at every position of q, k, v [B,T,H,W,heads*D]
+     * with scale D**-0.5; relBias [heads, 2*Tmax-1] optional; window 0 = all frames; y newly allocated.
+     */
+    public Tensor temporalAttention(Tensor q, Tensor k, Tensor v, Tensor relBiasOrNull, int heads, int window,
+                                    boolean causal, int tmax) {
+        return TemporalAttentionOp.run(this, q, k, v, relBiasOrNull, heads, Double.NaN, window, causal, tmax, null);
+    }
+
+    /** temporal_attention with an explicit scale; y newly allocated. */
+    public Tensor temporalAttention(Tensor q, Tensor k, Tensor v, Tensor relBiasOrNull, int heads, double scale,
+                                    int window, boolean causal, int tmax) {
+        return TemporalAttentionOp.run(this, q, k, v, relBiasOrNull, heads, scale, window, causal, tmax, null);
+    }
+
+    /** temporal_attention into y, which may not overlap q, k, v or relBias. */
+    public void temporalAttentionInto(Tensor q, Tensor k, Tensor v, Tensor relBiasOrNull, int heads, double scale,
+                                      int window, boolean causal, int tmax, Tensor y) {
+        TemporalAttentionOp.run(this, q, k, v, relBiasOrNull, heads, scale, window, causal, tmax,
+                ConvOps.output(TemporalAttentionOp.TEMPORAL_ATTENTION, y));
+    }
+
     /** The op names {@link #run} accepts (OPS.md names), sorted. */
     public static List<String> opNames() {
         return NamedOps.names();

@@ -22,10 +22,17 @@ final class NamedOps {
     }
 
     private static final Map<String, Spec> SPECS = Map.of(
+            LinearOps.LINEAR, new Spec(List.of("x", "w"), List.of("b", "residual", "gate"), Set.of("act")),
+            LinearOps.CONV3D, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of()),
             ConvOps.CONV_SPATIAL, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of("stride")),
             ConvOps.CONV_TEMPORAL, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of()),
             DdimOp.DDIM_STEP, new Spec(List.of("x", "out_c"), List.of("out_u", "noise"),
-                    Set.of("alpha_t", "sigma_t", "alpha_s", "sigma_s", "guidance", "prediction", "eta", "clip_x0")));
+                    Set.of("alpha_t", "sigma_t", "alpha_s", "sigma_s", "guidance", "prediction", "eta", "clip_x0")),
+            NormOps.GROUP_NORM, new Spec(List.of("x", "gamma", "beta"), List.of(),
+                    Set.of("groups", "eps", "per_frame", "silu")),
+            NormOps.LAYER_NORM, new Spec(List.of("x"), List.of("gamma", "beta", "shift", "scale"), Set.of("eps")),
+            TemporalAttentionOp.TEMPORAL_ATTENTION, new Spec(List.of("q", "k", "v"), List.of("rel_bias"),
+                    Set.of("heads", "scale", "window", "causal", "Tmax")));
 
     private NamedOps() {
     }
@@ -65,6 +72,11 @@ final class NamedOps {
         // Parse attributes before uploading anything: a typo should not cost a transfer.
         int stride = op.equals(ConvOps.CONV_SPATIAL) ? intAttribute(op, attributes, "stride", 1) : 0;
         DdimParams ddim = op.equals(DdimOp.DDIM_STEP) ? DdimParams.fromAttrs(attributes) : null;
+        Activation act = op.equals(LinearOps.LINEAR) ? activationAttribute(op, attributes) : null;
+        TemporalAttentionOp.NamedAttrs attention = op.equals(TemporalAttentionOp.TEMPORAL_ATTENTION)
+                ? TemporalAttentionOp.NamedAttrs.parse(attributes) : null;
+        NormOps.NamedAttrs norm = op.equals(NormOps.GROUP_NORM) || op.equals(NormOps.LAYER_NORM)
+                ? NormOps.NamedAttrs.parse(op, attributes) : null;
 
         List<Tensor> uploaded = new ArrayList<>();
         try {
@@ -75,8 +87,14 @@ final class NamedOps {
             return switch (op) {
                 case ConvOps.CONV_SPATIAL -> Map.of("y",
                         runtime.convSpatial(on.get("x"), on.get("w"), on.get("b"), on.get("residual"), stride));
+                case NormOps.GROUP_NORM, NormOps.LAYER_NORM -> Map.of("y", NormOps.runNamed(runtime, op, on, norm));
                 case ConvOps.CONV_TEMPORAL -> Map.of("y",
                         runtime.convTemporal(on.get("x"), on.get("w"), on.get("b"), on.get("residual")));
+                case LinearOps.LINEAR -> Map.of("y", runtime.linear(on.get("x"), on.get("w"), on.get("b"),
+                        on.get("residual"), on.get("gate"), act));
+                case TemporalAttentionOp.TEMPORAL_ATTENTION -> Map.of("y", TemporalAttentionOp.runNamed(runtime, on, attention));
+                case LinearOps.CONV3D -> Map.of("y",
+                        runtime.conv3d(on.get("x"), on.get("w"), on.get("b"), on.get("residual")));
                 default -> {
                     DdimResult result = runtime.ddimStep(on.get("x"), on.get("out_c"), on.get("out_u"), on.get("noise"), ddim);
                     Map<String, Tensor> outputs = new LinkedHashMap<>();
@@ -101,6 +119,18 @@ final class NamedOps {
         Tensor copy = runtime.upload(t);
         uploaded.add(copy);
         return copy;
+    }
+
+    private static Activation activationAttribute(String op, Map<String, String> attributes) {
+        String text = attributes.get("act");
+        if (text == null) {
+            return Activation.NONE;
+        }
+        try {
+            return Activation.parse(text);
+        } catch (InvalidArgumentException e) {
+            throw new InvalidArgumentException(op, "act", "one of none, gelu, gelu_tanh, silu, geglu", "'" + text + "'");
+        }
     }
 
     private static int intAttribute(String op, Map<String, String> attributes, String name, int fallback) {

@@ -57,6 +57,46 @@ final class NativeCalls {
         check("kn_ddim_step", status);
     }
 
+    static void groupNorm(Kinema runtime, MemorySegment params) {
+        MemorySegment context = runtime.context();
+        int status = runtime.backend() == Backend.CUDA
+                ? CriticalHandles.groupNorm(context, MemorySegment.NULL, params)
+                : kinema_h.kn_group_norm(context, MemorySegment.NULL, params);
+        check("kn_group_norm", status);
+    }
+
+    static void layerNorm(Kinema runtime, MemorySegment params) {
+        MemorySegment context = runtime.context();
+        int status = runtime.backend() == Backend.CUDA
+                ? CriticalHandles.layerNorm(context, MemorySegment.NULL, params)
+                : kinema_h.kn_layer_norm(context, MemorySegment.NULL, params);
+        check("kn_layer_norm", status);
+    }
+
+    static void linear(Kinema runtime, MemorySegment params) {
+        MemorySegment context = runtime.context();
+        int status = runtime.backend() == Backend.CUDA
+                ? CriticalHandles.linear(context, MemorySegment.NULL, params)
+                : kinema_h.kn_linear(context, MemorySegment.NULL, params);
+        check("kn_linear", status);
+    }
+
+    static void conv3d(Kinema runtime, MemorySegment params) {
+        MemorySegment context = runtime.context();
+        int status = runtime.backend() == Backend.CUDA
+                ? CriticalHandles.conv3d(context, MemorySegment.NULL, params)
+                : kinema_h.kn_conv3d(context, MemorySegment.NULL, params);
+        check("kn_conv3d", status);
+    }
+
+    static void temporalAttention(Kinema runtime, MemorySegment params) {
+        MemorySegment context = runtime.context();
+        int status = runtime.backend() == Backend.CUDA
+                ? CriticalHandles.temporalAttention(context, MemorySegment.NULL, params)
+                : kinema_h.kn_temporal_attention(context, MemorySegment.NULL, params);
+        check("kn_temporal_attention", status);
+    }
+
     /** Describes t in a kn_tensor struct; a null t leaves the struct zeroed (an absent optional). */
     static void describe(MemorySegment struct, Tensor t) {
         if (t == null) {

@@ -46,6 +46,27 @@ public final class CriticalHandles {
         static final MethodHandle HANDLE = critical(kinema_h.kn_ddim_step$address(), kinema_h.kn_ddim_step$descriptor());
     }
 
+    private static final class TemporalAttention {
+        static final MethodHandle HANDLE = critical(kinema_h.kn_temporal_attention$address(),
+                kinema_h.kn_temporal_attention$descriptor());
+    }
+
+    private static final class GroupNorm {
+        static final MethodHandle HANDLE = critical(kinema_h.kn_group_norm$address(), kinema_h.kn_group_norm$descriptor());
+    }
+
+    private static final class LayerNorm {
+        static final MethodHandle HANDLE = critical(kinema_h.kn_layer_norm$address(), kinema_h.kn_layer_norm$descriptor());
+    }
+
+    private static final class Linear {
+        static final MethodHandle HANDLE = critical(kinema_h.kn_linear$address(), kinema_h.kn_linear$descriptor());
+    }
+
+    private static final class Conv3d {
+        static final MethodHandle HANDLE = critical(kinema_h.kn_conv3d$address(), kinema_h.kn_conv3d$descriptor());
+    }
+
     public static int abiVersion() {
         try {
             return (int) AbiVersion.HANDLE.invokeExact();
@@ -93,6 +114,46 @@ public final class CriticalHandles {
     public static int ddimStep(MemorySegment context, MemorySegment stream, MemorySegment params) {
         try {
             return (int) DdimStep.HANDLE.invokeExact(context, stream, params);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int groupNorm(MemorySegment context, MemorySegment stream, MemorySegment params) {
+        try {
+            return (int) GroupNorm.HANDLE.invokeExact(context, stream, params);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int layerNorm(MemorySegment context, MemorySegment stream, MemorySegment params) {
+        try {
+            return (int) LayerNorm.HANDLE.invokeExact(context, stream, params);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int linear(MemorySegment context, MemorySegment stream, MemorySegment params) {
+        try {
+            return (int) Linear.HANDLE.invokeExact(context, stream, params);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int conv3d(MemorySegment context, MemorySegment stream, MemorySegment params) {
+        try {
+            return (int) Conv3d.HANDLE.invokeExact(context, stream, params);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int temporalAttention(MemorySegment context, MemorySegment stream, MemorySegment params) {
+        try {
+            return (int) TemporalAttention.HANDLE.invokeExact(context, stream, params);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -1323,4 +1323,359 @@ public class kinema_h {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class kn_group_norm {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_group_norm");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_group_norm(kn_context ctx, kn_stream stream, const kn_group_norm_params *params)
+     * }
+     */
+    public static FunctionDescriptor kn_group_norm$descriptor() {
+        return kn_group_norm.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_group_norm(kn_context ctx, kn_stream stream, const kn_group_norm_params *params)
+     * }
+     */
+    public static MethodHandle kn_group_norm$handle() {
+        return kn_group_norm.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_group_norm(kn_context ctx, kn_stream stream, const kn_group_norm_params *params)
+     * }
+     */
+    public static MemorySegment kn_group_norm$address() {
+        return kn_group_norm.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_group_norm(kn_context ctx, kn_stream stream, const kn_group_norm_params *params)
+     * }
+     */
+    public static int kn_group_norm(MemorySegment ctx, MemorySegment stream, MemorySegment params) {
+        var mh$ = kn_group_norm.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_group_norm", ctx, stream, params);
+            }
+            return (int)mh$.invokeExact(ctx, stream, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class kn_layer_norm {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_layer_norm");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_layer_norm(kn_context ctx, kn_stream stream, const kn_layer_norm_params *params)
+     * }
+     */
+    public static FunctionDescriptor kn_layer_norm$descriptor() {
+        return kn_layer_norm.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_layer_norm(kn_context ctx, kn_stream stream, const kn_layer_norm_params *params)
+     * }
+     */
+    public static MethodHandle kn_layer_norm$handle() {
+        return kn_layer_norm.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_layer_norm(kn_context ctx, kn_stream stream, const kn_layer_norm_params *params)
+     * }
+     */
+    public static MemorySegment kn_layer_norm$address() {
+        return kn_layer_norm.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_layer_norm(kn_context ctx, kn_stream stream, const kn_layer_norm_params *params)
+     * }
+     */
+    public static int kn_layer_norm(MemorySegment ctx, MemorySegment stream, MemorySegment params) {
+        var mh$ = kn_layer_norm.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_layer_norm", ctx, stream, params);
+            }
+            return (int)mh$.invokeExact(ctx, stream, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class kn_temporal_attention {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_temporal_attention");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_temporal_attention(kn_context ctx, kn_stream stream, const kn_temporal_attention_params *params)
+     * }
+     */
+    public static FunctionDescriptor kn_temporal_attention$descriptor() {
+        return kn_temporal_attention.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_temporal_attention(kn_context ctx, kn_stream stream, const kn_temporal_attention_params *params)
+     * }
+     */
+    public static MethodHandle kn_temporal_attention$handle() {
+        return kn_temporal_attention.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_temporal_attention(kn_context ctx, kn_stream stream, const kn_temporal_attention_params *params)
+     * }
+     */
+    public static MemorySegment kn_temporal_attention$address() {
+        return kn_temporal_attention.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_temporal_attention(kn_context ctx, kn_stream stream, const kn_temporal_attention_params *params)
+     * }
+     */
+    public static int kn_temporal_attention(MemorySegment ctx, MemorySegment stream, MemorySegment params) {
+        var mh$ = kn_temporal_attention.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_temporal_attention", ctx, stream, params);
+            }
+            return (int)mh$.invokeExact(ctx, stream, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+    private static final int KN_ACT_NONE = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_activation.KN_ACT_NONE = 0
+     * }
+     */
+    public static int KN_ACT_NONE() {
+        return KN_ACT_NONE;
+    }
+    private static final int KN_ACT_GELU = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_activation.KN_ACT_GELU = 1
+     * }
+     */
+    public static int KN_ACT_GELU() {
+        return KN_ACT_GELU;
+    }
+    private static final int KN_ACT_GELU_TANH = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_activation.KN_ACT_GELU_TANH = 2
+     * }
+     */
+    public static int KN_ACT_GELU_TANH() {
+        return KN_ACT_GELU_TANH;
+    }
+    private static final int KN_ACT_SILU = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_activation.KN_ACT_SILU = 3
+     * }
+     */
+    public static int KN_ACT_SILU() {
+        return KN_ACT_SILU;
+    }
+    private static final int KN_ACT_GEGLU = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_activation.KN_ACT_GEGLU = 4
+     * }
+     */
+    public static int KN_ACT_GEGLU() {
+        return KN_ACT_GEGLU;
+    }
+
+    private static class kn_linear {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_linear");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_linear(kn_context ctx, kn_stream stream, const kn_linear_params *params)
+     * }
+     */
+    public static FunctionDescriptor kn_linear$descriptor() {
+        return kn_linear.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_linear(kn_context ctx, kn_stream stream, const kn_linear_params *params)
+     * }
+     */
+    public static MethodHandle kn_linear$handle() {
+        return kn_linear.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_linear(kn_context ctx, kn_stream stream, const kn_linear_params *params)
+     * }
+     */
+    public static MemorySegment kn_linear$address() {
+        return kn_linear.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_linear(kn_context ctx, kn_stream stream, const kn_linear_params *params)
+     * }
+     */
+    public static int kn_linear(MemorySegment ctx, MemorySegment stream, MemorySegment params) {
+        var mh$ = kn_linear.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_linear", ctx, stream, params);
+            }
+            return (int)mh$.invokeExact(ctx, stream, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class kn_conv3d {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_conv3d");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_conv3d(kn_context ctx, kn_stream stream, const kn_conv3d_params *params)
+     * }
+     */
+    public static FunctionDescriptor kn_conv3d$descriptor() {
+        return kn_conv3d.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_conv3d(kn_context ctx, kn_stream stream, const kn_conv3d_params *params)
+     * }
+     */
+    public static MethodHandle kn_conv3d$handle() {
+        return kn_conv3d.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_conv3d(kn_context ctx, kn_stream stream, const kn_conv3d_params *params)
+     * }
+     */
+    public static MemorySegment kn_conv3d$address() {
+        return kn_conv3d.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_conv3d(kn_context ctx, kn_stream stream, const kn_conv3d_params *params)
+     * }
+     */
+    public static int kn_conv3d(MemorySegment ctx, MemorySegment stream, MemorySegment params) {
+        var mh$ = kn_conv3d.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_conv3d", ctx, stream, params);
+            }
+            return (int)mh$.invokeExact(ctx, stream, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }

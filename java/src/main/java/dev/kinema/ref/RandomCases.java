@@ -84,6 +84,121 @@ public final class RandomCases {
         return new OpCase(ReferenceOps.DDIM_STEP, name, in, attrs);
     }
 
+    /** group_norm on x[B,T,H,W,C]; {@code offset} is added to x (large-mean data when it is large). */
+    public static OpCase groupNorm(long seed, long[] x, int groups, boolean perFrame, boolean silu, double offset) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("x", shifted(uniform(rng, 2.0, x), offset));
+        in.put("gamma", uniform(rng, 1.5, x[4]));
+        in.put("beta", uniform(rng, 0.5, x[4]));
+        Map<String, String> attrs = new LinkedHashMap<>();
+        attrs.put("groups", Integer.toString(groups));
+        attrs.put("eps", "1e-5");
+        attrs.put("per_frame", Boolean.toString(perFrame));
+        attrs.put("silu", Boolean.toString(silu));
+        String name = "x" + dims(x) + " g" + groups + (perFrame ? " per_frame" : "") + (silu ? " silu" : "")
+                + (offset != 0 ? " offset" + num(offset) : "");
+        return new OpCase(ReferenceOps.GROUP_NORM, name, in, attrs);
+    }
+
+    /** layer_norm on x[B,...,C] with any of gamma, beta, shift, scale; {@code offset} is added to x. */
+    public static OpCase layerNorm(long seed, long[] x, boolean gamma, boolean beta, boolean shift, boolean scale,
+                                   double offset) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        long channels = x[x.length - 1];
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("x", shifted(uniform(rng, 2.0, x), offset));
+        if (gamma) {
+            in.put("gamma", uniform(rng, 1.5, channels));
+        }
+        if (beta) {
+            in.put("beta", uniform(rng, 0.5, channels));
+        }
+        if (shift) {
+            in.put("shift", uniform(rng, 0.5, x[0], channels));
+        }
+        if (scale) {
+            in.put("scale", uniform(rng, 0.5, x[0], channels));
+        }
+        String name = "x" + dims(x) + (gamma ? " gamma" : "") + (beta ? " beta" : "") + (shift ? " shift" : "")
+                + (scale ? " scale" : "") + (offset != 0 ? " offset" + num(offset) : "");
+        return new OpCase(ReferenceOps.LAYER_NORM, name, in, Map.of("eps", "1e-6"));
+    }
+
+    /** linear on x (rank >= 2, [..., K]) with an [n,K] weight; act is an OPS.md activation name. */
+    public static OpCase linear(long seed, long[] x, int n, String act, boolean bias, boolean gate, boolean residual) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        long k = x[x.length - 1];
+        long nOut = act.equals("geglu") ? n / 2 : n;
+        long[] y = Arrays.copyOf(x, x.length);
+        y[x.length - 1] = nOut;
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("x", uniform(rng, 2.0, x));
+        in.put("w", uniform(rng, 2.0 / Math.sqrt(Math.max(1, k)), n, k));
+        if (bias) {
+            in.put("b", uniform(rng, 0.5, n));
+        }
+        if (gate) {
+            in.put("gate", uniform(rng, 1.0, x[0], nOut));
+        }
+        if (residual) {
+            in.put("residual", uniform(rng, 1.0, y));
+        }
+        String name = act + " x" + dims(x) + " n" + n + flags(bias, residual) + (gate ? " gate" : "");
+        return new OpCase(ReferenceOps.LINEAR, name, in, Map.of("act", act));
+    }
+
+    /** conv3d on x[B,T,H,W,Ci] with a [co,Ci,kt,kh,kw] kernel (odd sizes). */
+    public static OpCase conv3d(long seed, long[] x, int co, int kt, int kh, int kw, boolean bias, boolean residual) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("x", uniform(rng, 1.0, x));
+        in.put("w", uniform(rng, 1.0 / Math.sqrt(Math.max(1, x[4] * kt * kh * kw)), co, x[4], kt, kh, kw));
+        if (bias) {
+            in.put("b", uniform(rng, 0.5, co));
+        }
+        if (residual) {
+            in.put("residual", uniform(rng, 1.0, x[0], x[1], x[2], x[3], co));
+        }
+        String name = "k" + kt + "x" + kh + "x" + kw + " x" + dims(x) + " co" + co + flags(bias, residual);
+        return new OpCase(ReferenceOps.CONV3D, name, in, Map.of());
+    }
+
+    /** temporal_attention on q, k, v [B,T,H,W,heads*dim]; rel_bias over Tmax frames when bias. */
+    public static OpCase temporalAttention(long seed, long[] qShape, int heads, int window, boolean causal,
+                                           boolean bias, int tmax, double logitScale) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("q", uniform(rng, logitScale, qShape));
+        in.put("k", uniform(rng, 1.0, qShape));
+        in.put("v", uniform(rng, 1.0, qShape));
+        if (bias) {
+            in.put("rel_bias", uniform(rng, 1.0, heads, 2L * tmax - 1));
+        }
+        Map<String, String> attrs = new LinkedHashMap<>();
+        attrs.put("heads", Integer.toString(heads));
+        attrs.put("window", Integer.toString(window));
+        attrs.put("causal", causal ? "1" : "0");
+        attrs.put("Tmax", Integer.toString(tmax));
+        String name = "q" + dims(qShape) + " heads" + heads + " window" + window + (causal ? " causal" : "")
+                + (bias ? " bias" : "") + " Tmax" + tmax;
+        return new OpCase(ReferenceOps.TEMPORAL_ATTENTION, name, in, attrs);
+    }
+
+    /** t + offset as a new host tensor (t is closed). */
+    private static Tensor shifted(Tensor t, double offset) {
+        if (offset == 0) {
+            return t;
+        }
+        float[] v = t.toFloats();
+        for (int i = 0; i < v.length; i++) {
+            v[i] += (float) offset;
+        }
+        long[] shape = t.shape();
+        t.close();
+        return Tensor.hostFromFloats(v, shape);
+    }
+
     /** A whole configuration of {@code op} drawn from {@code seed}, small enough for emulated kernels. */
     public static OpCase draw(String op, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
@@ -103,6 +218,28 @@ public final class RandomCases {
                 yield ddimStep(caseSeed, x, new String[] {"eps", "v", "x0"}[rng.nextInt(3)], guidance, eta,
                         rng.nextInt(3) == 0 ? 1.0 : 0.0, eta > 0 || rng.nextBoolean(), t, s);
             }
+            case ReferenceOps.GROUP_NORM -> {
+                long channels = 8L * pick(rng, 1, 2, 5, 6);
+                int groups = pick(rng, 1, 2, 4, 8);
+                yield groupNorm(caseSeed, new long[] {x[0], x[1], x[2], x[3], channels}, groups, rng.nextBoolean(),
+                        rng.nextBoolean(), rng.nextInt(4) == 0 ? 100.0 : 0.0);
+            }
+            case ReferenceOps.LAYER_NORM -> layerNorm(caseSeed, new long[] {x[0], 1 + rng.nextInt(9), pick(rng, 1, 7, 32, 77, 130)},
+                    rng.nextBoolean(), rng.nextBoolean(), rng.nextBoolean(), rng.nextBoolean(), rng.nextInt(4) == 0 ? 100.0 : 0.0);
+            case ReferenceOps.TEMPORAL_ATTENTION -> {
+                int heads = pick(rng, 1, 2, 3);
+                int frames = 1 + rng.nextInt(20);
+                yield temporalAttention(caseSeed, new long[] {x[0], frames, x[2], x[3], (long) heads * pick(rng, 8, 17, 40, 64)},
+                        heads, pick(rng, 0, 0, 1, 3), rng.nextBoolean(), rng.nextBoolean(), frames + rng.nextInt(4), 3.0);
+            }
+            case ReferenceOps.LINEAR -> {
+                String act = new String[] {"none", "gelu", "gelu_tanh", "silu", "geglu"}[rng.nextInt(5)];
+                int n = 2 * pick(rng, 1, 3, 8, 20, 33);
+                long[] shape = rng.nextBoolean() ? new long[] {x[0], x[2] * x[3], x[4]} : new long[] {x[0] * x[1], x[4]};
+                yield linear(caseSeed, shape, n, act, rng.nextBoolean(), rng.nextBoolean(), rng.nextBoolean());
+            }
+            case ReferenceOps.CONV3D -> conv3d(caseSeed, x, co, pick(rng, 1, 3, 3, 5), pick(rng, 1, 3, 3, 5),
+                    pick(rng, 1, 3, 3), rng.nextBoolean(), rng.nextBoolean());
             default -> throw new IllegalArgumentException("op: expected one of " + ReferenceOps.OPS + ", got " + op);
         };
     }

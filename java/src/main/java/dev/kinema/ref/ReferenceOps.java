@@ -19,8 +19,13 @@ public final class ReferenceOps {
     public static final String CONV_SPATIAL = "conv_spatial";
     public static final String CONV_TEMPORAL = "conv_temporal";
     public static final String DDIM_STEP = "ddim_step";
+    public static final String GROUP_NORM = ReferenceNorm.GROUP_NORM;
+    public static final String LAYER_NORM = ReferenceNorm.LAYER_NORM;
+    public static final String LINEAR = ReferenceLinear.LINEAR;
+    public static final String CONV3D = ReferenceLinear.CONV3D;
     /** The ops this reference implements. */
-    public static final List<String> OPS = List.of(CONV_SPATIAL, CONV_TEMPORAL, DDIM_STEP);
+    public static final String TEMPORAL_ATTENTION = ReferenceAttention.TEMPORAL_ATTENTION;
+    public static final List<String> OPS = List.of(CONV_SPATIAL, CONV_TEMPORAL, DDIM_STEP, GROUP_NORM, LAYER_NORM, LINEAR, CONV3D, TEMPORAL_ATTENTION);
 
     private static final List<String> CONV_INPUTS = List.of("x", "w", "b", "residual");
     private static final List<String> DDIM_INPUTS = List.of("x", "out_c", "out_u", "noise");
@@ -41,6 +46,11 @@ public final class ReferenceOps {
             case CONV_SPATIAL -> convSpatial(inputs, new OpAttributes(op, attrs, Set.of("stride")));
             case CONV_TEMPORAL -> convTemporal(inputs, new OpAttributes(op, attrs, Set.of()));
             case DDIM_STEP -> ddimStep(inputs, new OpAttributes(op, attrs, DDIM_ATTRS));
+            case GROUP_NORM -> ReferenceNorm.runGroupNorm(inputs, new OpAttributes(op, attrs, ReferenceNorm.GROUP_NORM_ATTRS));
+            case LAYER_NORM -> ReferenceNorm.runLayerNorm(inputs, new OpAttributes(op, attrs, ReferenceNorm.LAYER_NORM_ATTRS));
+            case LINEAR -> ReferenceLinear.runLinear(inputs, new OpAttributes(op, attrs, ReferenceLinear.LINEAR_ATTRS));
+            case CONV3D -> ReferenceLinear.runConv3d(inputs, new OpAttributes(op, attrs, ReferenceLinear.CONV3D_ATTRS));
+            case TEMPORAL_ATTENTION -> ReferenceAttention.run(inputs, attrs);
             case null, default -> throw new InvalidArgumentException("run", "op", "one of " + String.join(", ", OPS),
                     op == null ? "null" : "'" + op + "'");
         };

@@ -47,6 +47,11 @@ class OpHarnessTest {
     /** Edge cases every backend must get right, named after what they exercise. */
     static List<Supplier<OpCase>> edgeCases() {
         return List.of(
+                () -> RandomCases.linear(61, new long[] {3, 70, 33}, 130, "geglu", true, true, true),
+                () -> RandomCases.linear(62, new long[] {2, 5, 4, 16}, 24, "gelu", true, true, false),
+                () -> RandomCases.linear(63, new long[] {1, 0}, 6, "silu", true, false, true),
+                () -> RandomCases.conv3d(71, new long[] {1, 3, 4, 5, 8}, 12, 3, 3, 3, true, true),
+                () -> RandomCases.conv3d(72, new long[] {1, 4, 3, 6, 3}, 5, 5, 1, 3, false, true),
                 () -> RandomCases.convSpatial(11, new long[] {1, 1, 7, 5, 3}, 5, 3, 1, true, false),
                 () -> RandomCases.convSpatial(12, new long[] {2, 2, 9, 7, 16}, 24, 3, 2, true, true),
                 () -> RandomCases.convSpatial(13, new long[] {1, 1, 1, 1, 8}, 8, 3, 2, false, true),
@@ -59,7 +64,19 @@ class OpHarnessTest {
                 () -> RandomCases.ddimStep(32, new long[] {2, 3, 4, 4, 4}, "eps", 7.5, 0, 0, false, 0.5, 0.4),
                 () -> RandomCases.ddimStep(33, new long[] {1, 2, 3, 3, 8}, "v", 4.0, 1.0, 0, true, 0.8, 0.5),
                 () -> RandomCases.ddimStep(34, new long[] {1, 2, 3, 3, 8}, "x0", 2.0, 0.5, 1.0, true, 0.6, 0.2),
-                () -> RandomCases.ddimStep(35, new long[] {777}, "v", null, 0, 0.5, true, 0.95, 0.05));
+                () -> RandomCases.ddimStep(35, new long[] {777}, "v", null, 0, 0.5, true, 0.95, 0.05),
+                () -> RandomCases.groupNorm(41, new long[] {2, 3, 5, 7, 40}, 8, false, true, 0),
+                () -> RandomCases.groupNorm(42, new long[] {1, 4, 3, 5, 40}, 8, true, false, 0),
+                () -> RandomCases.groupNorm(43, new long[] {1, 2, 6, 6, 24}, 24, false, false, 1000),
+                () -> RandomCases.groupNorm(44, new long[] {2, 2, 4, 4, 96}, 32, true, true, 1000),
+                () -> RandomCases.layerNorm(51, new long[] {2, 9, 77}, true, true, true, true, 0),
+                () -> RandomCases.layerNorm(52, new long[] {3, 2, 4, 1152}, true, false, false, true, 1000),
+                () -> RandomCases.layerNorm(53, new long[] {1, 5}, false, false, false, false, 0),
+                () -> RandomCases.temporalAttention(61, new long[] {1, 16, 3, 3, 320}, 8, 0, false, false, 16, 1.0),
+                () -> RandomCases.temporalAttention(62, new long[] {1, 1, 2, 3, 80}, 2, 0, false, true, 1, 3.0),
+                () -> RandomCases.temporalAttention(63, new long[] {2, 3, 2, 2, 128}, 2, 1, false, true, 3, 3.0),
+                () -> RandomCases.temporalAttention(64, new long[] {1, 7, 2, 1, 128}, 1, 0, true, true, 11, 3.0),
+                () -> RandomCases.temporalAttention(65, new long[] {1, 37, 1, 2, 48}, 2, 5, true, true, 40, 10.0));
     }
 
     static Stream<Arguments> cases() {
