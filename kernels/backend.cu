@@ -184,26 +184,45 @@ int32_t op_conv3d(const kn_exec *e, const kn_conv3d_params *p) {
     return st ? st : kn_cuda_conv3d(stream_of(e), p);
 }
 
-const kn_backend_ops kOps = {
-    KN_PLUGIN_ABI,
-    KN_CUDA_BACKEND_NAME,
-    probe,
-    device_malloc,
-    device_free,
-    device_memcpy,
-    device_memset,
-    stream_create,
-    stream_destroy,
-    stream_synchronize,
-    op_conv_spatial,
-    op_conv_temporal,
-    op_ddim_step,
-    op_temporal_attention,  // field order of kn_backend_ops (backend.h)
-    op_group_norm,
-    op_layer_norm,
-    op_linear,
-    op_conv3d,
-};
+int32_t op_attention(const kn_exec *e, const kn_attention_params *p) {
+    const int32_t st = select_device(e, "attention");
+    return st ? st : kn_cuda_attention(stream_of(e), p);
+}
+
+int32_t op_elementwise(const kn_exec *e, const kn_elementwise_params *p) {
+    const int32_t st = select_device(e, "elementwise");
+    return st ? st : kn_cuda_elementwise(stream_of(e), p);
+}
+
+// Filled by field name, so the table does not depend on the field order of kn_backend_ops (backend.h).
+// A new op adds its line to the ops block below; fields left unset stay NULL.
+kn_backend_ops make_ops() {
+    kn_backend_ops ops{};
+    ops.abi = KN_PLUGIN_ABI;
+    ops.name = KN_CUDA_BACKEND_NAME;
+    ops.probe = probe;
+    ops.malloc = device_malloc;
+    ops.free = device_free;
+    ops.memcpy = device_memcpy;
+    ops.memset = device_memset;
+    ops.stream_create = stream_create;
+    ops.stream_destroy = stream_destroy;
+    ops.stream_synchronize = stream_synchronize;
+    // ops
+    ops.conv_spatial = op_conv_spatial;
+    ops.conv_temporal = op_conv_temporal;
+    ops.ddim_step = op_ddim_step;
+    ops.temporal_attention = op_temporal_attention;
+    ops.group_norm = op_group_norm;
+    ops.layer_norm = op_layer_norm;
+    ops.linear = op_linear;
+    ops.conv3d = op_conv3d;
+    ops.attention = op_attention;
+    ops.elementwise = op_elementwise;
+    return ops;
+}
+
+const kn_backend_ops kOps = make_ops();
 
 }  // namespace
 

@@ -19,6 +19,8 @@ int32_t kn_cuda_layer_norm(cudaStream_t stream, const kn_layer_norm_params *p); 
 int32_t kn_cuda_temporal_attention(cudaStream_t stream, const kn_temporal_attention_params *p);
 int32_t kn_cuda_linear(cudaStream_t stream, const kn_linear_params *p);  // linear.cu
 int32_t kn_cuda_conv3d(cudaStream_t stream, const kn_conv3d_params *p);  // linear.cu
+int32_t kn_cuda_attention(cudaStream_t stream, const kn_attention_params *p);  // frame_attention.cu
+int32_t kn_cuda_elementwise(cudaStream_t stream, const kn_elementwise_params *p);  // elementwise.cu
 
 inline const char *kn_cuda_dtype_name(int32_t dtype) {
     switch (dtype) {

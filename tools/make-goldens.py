@@ -348,6 +348,113 @@ CASES.update({
 })
 
 
+def elementwise(op):
+    """add, mul, silu, gelu (erf), scale_add in float64; z broadcasts over x's leading dims (NumPy rules)."""
+    def run(inputs, attrs):
+        x, z = d(inputs["x"]), d(inputs.get("z"))
+        if op == "add":
+            return {"y": x + z}
+        if op == "mul":
+            return {"y": x * z}
+        if op == "silu":
+            return {"y": F.silu(x)}
+        if op == "gelu":
+            return {"y": F.gelu(x)}
+        return {"y": float(attrs.get("a", "1")) * x + float(attrs.get("b", "1")) * z}
+    return run
+
+
+def elementwise_case(seed, op, shape, z_rank=0, scale=3.0, **attrs):
+    g = torch.Generator().manual_seed(seed)
+    inputs = {"x": uniform(g, *shape, scale=scale)}
+    if op in ("add", "mul", "scale_add"):
+        inputs["z"] = uniform(g, *shape[len(shape) - z_rank:], scale=2.0)
+    return inputs, {k: str(v) for k, v in attrs.items()}
+
+
+OPS.update({op: elementwise(op) for op in ("add", "mul", "silu", "gelu", "scale_add")})
+CASES.update({
+    "add": {
+        "full_shape": elementwise_case(901, "add", [2, 3, 4, 5, 6], 5),
+        "channel_vector": elementwise_case(902, "add", [1, 2, 3, 3, 10], 1),
+        "frame_plane": elementwise_case(903, "add", [2, 3, 2, 2, 4], 3),
+        "last_dim": elementwise_case(904, "add", [3, 7], 1),
+    },
+    "mul": {
+        "full_shape": elementwise_case(911, "mul", [2, 5, 9], 3),
+        "channel_vector": elementwise_case(912, "mul", [1, 2, 4, 4, 12], 1),
+        "last_two_dims": elementwise_case(913, "mul", [2, 3, 4, 6], 2),
+        "rank1": elementwise_case(914, "mul", [17], 1),
+    },
+    "silu": {
+        "rank5": elementwise_case(921, "silu", [1, 2, 3, 4, 5], scale=6.0),
+        "wide_range": elementwise_case(922, "silu", [4, 33], scale=40.0),
+        "rank1": elementwise_case(923, "silu", [37], scale=3.0),
+        "rank3": elementwise_case(924, "silu", [2, 3, 8], scale=1.0),
+    },
+    "gelu": {
+        "rank5": elementwise_case(931, "gelu", [1, 2, 3, 4, 5], scale=6.0),
+        "wide_range": elementwise_case(932, "gelu", [4, 33], scale=12.0),
+        "rank1": elementwise_case(933, "gelu", [37], scale=3.0),
+        "rank3": elementwise_case(934, "gelu", [2, 3, 8], scale=1.0),
+    },
+    "scale_add": {
+        "full_shape": elementwise_case(941, "scale_add", [2, 3, 4, 5], 4, a=0.75, b=-1.5),
+        "channel_vector": elementwise_case(942, "scale_add", [1, 2, 3, 3, 8], 1, a=2.0, b=0.5),
+        "last_dim": elementwise_case(943, "scale_add", [5, 6], 1, a=-1.0, b=3.0),
+        "default_ab": elementwise_case(944, "scale_add", [2, 9], 2),
+    },
+})
+
+def frame_attention(inputs, attrs):
+    """OPS.md attention: per (b, t, head), softmax(q @ KV_k(t).T * scale) @ KV_v(t), K/V concatenated
+    explicitly along N (the reference may; the kernels may not), float64."""
+    q, k, v = d(inputs["q"]), d(inputs["k"]), d(inputs["v"])
+    B, T, Nq, heads, D = q.shape
+    scale = float(attrs["scale"]) if "scale" in attrs else D ** -0.5
+    mode = attrs.get("kv_frames", "same")
+    if mode == "context":
+        k, v = k.unsqueeze(1), v.unsqueeze(1)  # [B,1,L,heads,D]
+    frames = {
+        "same": lambda t: [t],
+        "first": lambda t: [0],
+        "sparse_causal": lambda t: [0, max(t - 1, 0)],
+        "all": lambda t: list(range(k.shape[1])),
+        "context": lambda t: [0],
+    }[mode]
+    ys = []
+    for t in range(T):
+        kt = torch.cat([k[:, f] for f in frames(t)], dim=1).permute(0, 2, 1, 3)  # [B,heads,N,D]
+        vt = torch.cat([v[:, f] for f in frames(t)], dim=1).permute(0, 2, 1, 3)
+        qt = q[:, t].permute(0, 2, 1, 3)  # [B,heads,Nq,D]
+        ys.append(torch.matmul(torch.softmax(torch.matmul(qt, kt.transpose(-1, -2)) * scale, -1), vt).permute(0, 2, 1, 3))
+    return {"y": torch.stack(ys, dim=1)}
+
+
+def frame_attention_case(seed, q_shape, kv_shape, kv_frames, scale=None, logits=3.0):
+    g = torch.Generator().manual_seed(seed)
+    inputs = {"q": uniform(g, *q_shape, scale=logits), "k": uniform(g, *kv_shape), "v": uniform(g, *kv_shape)}
+    attrs = {"kv_frames": kv_frames}
+    if scale is not None:
+        attrs["scale"] = scale
+    return inputs, attrs
+
+
+OPS.update({"attention": frame_attention})
+CASES.update({
+    "attention": {
+        "same_n77_d40_h2": frame_attention_case(1001, [1, 2, 77, 2, 40], [1, 2, 77, 2, 40], "same"),
+        "first_t3_tk2_d64": frame_attention_case(1002, [1, 3, 20, 1, 64], [1, 2, 33, 1, 64], "first"),
+        "sparse_causal_t4_d80": frame_attention_case(1003, [1, 4, 9, 2, 80], [1, 4, 9, 2, 80], "sparse_causal"),
+        "all_t3_tk2_d128": frame_attention_case(1004, [1, 3, 10, 1, 128], [1, 2, 70, 1, 128], "all"),
+        "context_l77_d40": frame_attention_case(1005, [2, 2, 16, 2, 40], [2, 77, 2, 40], "context"),
+        "context_l1_d8_scale": frame_attention_case(1006, [1, 3, 5, 2, 8], [1, 1, 2, 8], "context", scale="0.3"),
+        "sparse_causal_t1_odd_d": frame_attention_case(1007, [2, 1, 66, 1, 33], [2, 1, 65, 1, 33], "sparse_causal",
+                                                       scale="0.5"),
+    },
+})
+
+
 def write_safetensors(path, tensors, metadata):
     """Header: 8-byte little-endian length, JSON padded with spaces to 8 bytes; then raw f32 LE data."""
     header = {"__metadata__": metadata}

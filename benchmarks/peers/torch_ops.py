@@ -50,6 +50,29 @@ def main():
         x0 = (xt - s_t * m) / a_t
         return a_s * x0 + s_s * m, x0
 
+    # temporal_attention: q, k, v [B=1, T=16, 32x32, 8 heads x D=40] channels-last; PyTorch's path is
+    # permute to [B, H*W, heads, T, D], matmul, softmax, matmul, permute back (contiguous).
+    ta_shape, heads, dim = (1, 16, 32, 32, 320), 8, 40
+    tq, tk, tv = torch.randn(ta_shape), torch.randn(ta_shape), torch.randn(ta_shape)
+
+    def temporal_attention():
+        bsz, frames, height, width, channels = ta_shape
+
+        def split(t):
+            return t.reshape(bsz, frames, height * width, heads, dim).permute(0, 2, 3, 1, 4)
+
+        s = torch.matmul(split(tq), split(tk).transpose(-1, -2)) * dim ** -0.5
+        out = torch.matmul(torch.softmax(s, -1), split(tv))
+        return out.permute(0, 3, 1, 2, 4).reshape(ta_shape).contiguous()
+
+    # group_norm (32 groups + SiLU, NCDHW as PyTorch runs it) and layer_norm (channels-last, gamma,
+    # beta) at B=1, T=16, 32x32, C=320; linear M=16384, K=N=320; conv3d 3x3x3 C=320 at the same video.
+    xn = torch.randn(1, 320, 16, 32, 32)
+    xl = torch.randn(1, 16, 32, 32, 320)
+    gamma, beta = torch.randn(320), torch.randn(320)
+    xm, wl, bl = torch.randn(16384, 320), torch.randn(320, 320) * 0.05, torch.randn(320)
+    w3 = torch.randn(320, 320, 3, 3, 3) * 0.01
+
     src, dst = torch.randn(n), torch.empty(n)
     with torch.no_grad():
         ops = {
@@ -57,6 +80,11 @@ def main():
             "conv_temporal": median_seconds(lambda: F.conv3d(x, w_temporal, b, padding=(1, 0, 0)), args.repeats),
             "ddim_step": median_seconds(ddim, args.repeats),
             "copy": median_seconds(lambda: dst.copy_(src), args.repeats),
+            "temporal_attention": median_seconds(temporal_attention, args.repeats),
+            "group_norm": median_seconds(lambda: F.silu(F.group_norm(xn, 32, gamma, beta, 1e-5)), args.repeats),
+            "layer_norm": median_seconds(lambda: F.layer_norm(xl, (320,), gamma, beta, 1e-5), args.repeats),
+            "linear": median_seconds(lambda: F.linear(xm, wl, bl), args.repeats),
+            "conv3d": median_seconds(lambda: F.conv3d(xn, w3, bl, padding=1), args.repeats),
         }
     print(json.dumps({"torch": torch.__version__, "threads": args.threads, "ops": ops}))
 

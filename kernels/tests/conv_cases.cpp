@@ -8,6 +8,8 @@
 #include "op_cases.h"
 #include "reference_ops.h"
 
+using namespace kinema::ref;
+
 namespace {
 
 struct ConvCase {
@@ -34,7 +36,7 @@ bool run_conv_case(const Plugin &plugin, const ConvCase &c, bool temporal, unsig
     const auto w = random_values(s.weight_count(), seed + 1);
     const auto bias = c.bias ? random_values(s.out_channels, seed + 2) : std::vector<float>();
     const auto residual = c.residual ? random_values(s.output_count(), seed + 3) : std::vector<float>();
-    const auto ref = conv3d_reference(s, x, w, bias, residual);
+    const auto ref = conv3d_reference(s, x.data(), w.data(), data_or_null(bias), data_or_null(residual));
 
     DeviceBuffer dx(plugin, x.size(), c.misalign), dw(plugin, w.size()), dy(plugin, ref.size(), c.misalign);
     DeviceBuffer db(plugin, bias.size()), dr(plugin, residual.size());

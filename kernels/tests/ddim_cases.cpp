@@ -8,6 +8,8 @@
 #include "op_cases.h"
 #include "reference_ops.h"
 
+using namespace kinema::ref;
+
 namespace {
 
 struct DdimCase {
@@ -37,7 +39,8 @@ bool run_ddim_case(const Plugin &plugin, const DdimCase &c, unsigned seed) {
     const auto out_u = c.uncond ? random_values(n, seed + 2) : std::vector<float>();
     const auto noise = c.noise ? random_values(n, seed + 3) : std::vector<float>();
     std::vector<double> x0_ref;
-    const auto y_ref = ddim_reference(c.k, x, out_c, out_u, noise, &x0_ref);
+    const auto y_ref =
+        ddim_reference(c.count, c.k, x.data(), out_c.data(), data_or_null(out_u), data_or_null(noise), &x0_ref);
 
     DeviceBuffer dx(plugin, n, c.misalign), dc(plugin, n, c.misalign), du(plugin, out_u.size(), c.misalign);
     DeviceBuffer dn(plugin, noise.size(), c.misalign), dy(plugin, n, c.misalign);

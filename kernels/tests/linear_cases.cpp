@@ -9,6 +9,8 @@
 #include "op_cases.h"
 #include "reference_ops.h"
 
+using namespace kinema::ref;
+
 namespace {
 
 struct LinearCase {
@@ -104,7 +106,7 @@ bool run_conv3d_case(const Plugin &plugin, const Conv3dCase &c, unsigned seed) {
     const auto w = random_values(s.weight_count(), seed + 1);
     const auto bias = c.bias ? random_values(s.out_channels, seed + 2) : std::vector<float>();
     const auto residual = c.residual ? random_values(s.output_count(), seed + 3) : std::vector<float>();
-    const auto ref = conv3d_reference(s, x, w, bias, residual);
+    const auto ref = conv3d_reference(s, x.data(), w.data(), data_or_null(bias), data_or_null(residual));
     DeviceBuffer dx(plugin, x.size()), dw(plugin, w.size()), dy(plugin, ref.size());
     DeviceBuffer db(plugin, bias.size()), dr(plugin, residual.size());
     dx.upload(x);

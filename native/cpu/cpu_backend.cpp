@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include "cpu_ops.h"
+#include "elementwise_ops.h"
+#include "frame_attention.h"
 #include "linear_ops.h"
 #include "norm_ops.h"
 
@@ -71,7 +73,11 @@ int32_t run_temporal_attention(const kn_exec *e, const kn_temporal_attention_par
 }
 int32_t run_linear(const kn_exec *e, const kn_linear_params *p) { return linear(*e, *p, best_isa()); }
 int32_t run_conv3d(const kn_exec *e, const kn_conv3d_params *p) { return conv3d(*e, *p, best_isa()); }
+int32_t run_attention(const kn_exec *e, const kn_attention_params *p) { return attention(*e, *p, best_isa()); }
+int32_t run_elementwise(const kn_exec *e, const kn_elementwise_params *p) { return elementwise(*e, *p, best_isa()); }
 
+// Filled by field name, so the table does not depend on the field order of kn_backend_ops (backend.h).
+// A new op adds its line after the others; fields left unset stay NULL.
 kn_backend_ops make_table() {
     kn_backend_ops t{};
     t.abi = KN_PLUGIN_ABI;
@@ -92,6 +98,8 @@ kn_backend_ops make_table() {
     t.temporal_attention = run_temporal_attention;
     t.linear = run_linear;
     t.conv3d = run_conv3d;
+    t.attention = run_attention;
+    t.elementwise = run_elementwise;
     return t;
 }
 

@@ -1,13 +1,17 @@
 // temporal_attention.cpp - attention along time at every spatial position (OPS.md), channels-last.
 //
 // A column is one (batch, position, head): T frames of q, k, v, each D floats, one frame stride
-// (H*W*heads*D) apart, read in place (no permute). Each column is solved flash-style by the SIMD
-// column kernel (temporal_attention_simd.h): keys in tiles of 16 (8) frames, online softmax, never
-// the T x T scores. Threads take contiguous ranges of (batch, position, head), head fastest, so a
-// thread walks each frame's channel rows in order.
+// (H*W*heads*D) apart, read in place (no permute). Numbered head fastest, 16 (AVX2: 8) consecutive
+// columns of a batch are one contiguous run of floats per frame, so the SIMD paths solve them as a
+// group with one column per lane (temporal_attention_simd.h, `lanes`): scores and softmax run
+// vertically across lanes, with no horizontal reductions and no per-column key transposes. Threads
+// take contiguous ranges of groups and prefetch the next group's rows (4 x T strided streams)
+// while they compute. When T * D is too large for the group's scratch, and on the portable path,
+// each column is solved alone, flash-style (`column`: keys in tiles, online softmax).
 // Napkin math at B=1, T=16, 32x32, 8 heads, D=40: 2*2*T*T*D per column x 8192 columns = 0.34 GFLOP
-// over 4 x 2.6 MB; at ~460 GFLOP/s (2 cores x 2 FMA pipes) that is ~0.7 ms of pure FMA, so the
-// transposes, exps and short reductions at T = 16 decide the time.
+// over 4 x 21 MB (84 MB: past the 32 MB L3, ~2.3 ms at one core's 36 GB/s read rate); at ~460
+// GFLOP/s (2 cores x 2 FMA pipes) that is ~0.7 ms of pure FMA, so the W x W in-register transposes of
+// q and k (~30% of the in-cache time), the D padding of p v (D = 40 runs as 48) and memory decide.
 #include "temporal_attention.h"
 
 #include <omp.h>
@@ -21,6 +25,10 @@
 #include "cpu_ops.h"
 
 namespace kinema::cpu {
+
+// The lane kernels prefetch the group this many groups ahead while they compute (2 and 3 measured
+// no better).
+constexpr int64_t kPrefetchGroups = 1;
 
 int64_t attention_scratch_floats(int frames, int dim) {
     const int64_t rows = (frames + 3) / 4 * 4, dpad = (dim + 15) / 16 * 16;
@@ -65,49 +73,103 @@ int32_t temporal_attention(const kn_exec &e, const kn_temporal_attention_params 
     const int64_t columns = batch * positions * heads;
     if (columns == 0 || frames == 0 || dim == 0) return KN_OK;
 
-    void (*column)(const AttentionColumn &, float *) = isa == Isa::avx512 ? attention_column_avx512
-                                                       : isa == Isa::avx2 ? attention_column_avx2
-                                                                          : attention_column_scalar;
     const int64_t frame_stride = positions * channels;
     const int64_t bias_row = 2 * int64_t(p.Tmax) - 1;
     const auto *q = static_cast<const float *>(p.q.data), *k = static_cast<const float *>(p.k.data),
                *v = static_cast<const float *>(p.v.data), *bias = static_cast<const float *>(p.rel_bias.data);
     auto *y = static_cast<float *>(p.y.data);
-    const int64_t scratch_floats = attention_scratch_floats(int(frames), int(dim));
     // Below ~64 columns a second thread costs more than it saves.
     const int threads = int(std::max<int64_t>(1, std::min<int64_t>(e.num_threads, columns / 64)));
     bool out_of_memory = false;
-
-#pragma omp parallel num_threads(threads)
-    {
-        std::vector<float> scratch;
-        bool have_scratch = true;
+    const auto per_thread_scratch = [&](std::vector<float> &scratch, int64_t floats) {
         try {
-            scratch.resize(size_t(scratch_floats));
+            scratch.resize(size_t(floats));
+            return true;
         } catch (const std::bad_alloc &) {
-            have_scratch = false;
 #pragma omp atomic write
             out_of_memory = true;
+            return false;
         }
-        AttentionColumn c{};
-        c.frame_stride = frame_stride;
-        c.frames = int(frames);
-        c.dim = int(dim);
-        c.window = p.window;
-        c.causal = p.causal;
-        c.tmax = p.Tmax;
-        c.scale = float(p.scale);
+    };
+
+    int64_t scratch_floats;
+    if (isa != Isa::scalar && frames * dim <= kAttentionLaneMaxTD) {
+        // Groups of `lanes` consecutive columns of one batch, one column per SIMD lane.
+        const bool wide = isa == Isa::avx512;
+        const int lanes = wide ? attention_group_lanes_avx512 : attention_group_lanes_avx2;
+        void (*group)(const AttentionGroup &, float *) = wide ? attention_group_avx512 : attention_group_avx2;
+        scratch_floats = wide ? attention_group_scratch_floats_avx512(int(frames), int(dim))
+                              : attention_group_scratch_floats_avx2(int(frames), int(dim));
+        const int64_t per_batch = positions * heads, groups_per_batch = (per_batch + lanes - 1) / lanes;
+#pragma omp parallel num_threads(threads)
+        {
+            std::vector<float> scratch;
+            const bool have_scratch = per_thread_scratch(scratch, scratch_floats);
+            AttentionGroup g{};
+            g.bias = bias;
+            g.frame_stride = frame_stride;
+            g.heads = int(heads);
+            g.frames = int(frames);
+            g.dim = int(dim);
+            g.window = p.window;
+            g.causal = p.causal;
+            g.tmax = p.Tmax;
+            g.scale = float(p.scale);
 #pragma omp for schedule(static)
-        for (int64_t col = 0; col < columns; ++col) {
-            if (!have_scratch) continue;
-            const int64_t head = col % heads, position = col / heads % positions, b = col / heads / positions;
-            const int64_t offset = b * frames * frame_stride + position * channels + head * dim;
-            c.q = q + offset;
-            c.k = k + offset;
-            c.v = v + offset;
-            c.y = y + offset;
-            c.bias = bias != nullptr ? bias + head * bias_row : nullptr;
-            column(c, scratch.data());
+            for (int64_t n = 0; n < batch * groups_per_batch; ++n) {
+                if (!have_scratch) continue;
+                const int64_t b = n / groups_per_batch, first = n % groups_per_batch * lanes;
+                const int64_t offset = b * frames * frame_stride + first * dim;
+                g.q = q + offset;
+                g.k = k + offset;
+                g.v = v + offset;
+                g.y = y + offset;
+                g.first_column = first;
+                g.lanes = int(std::min<int64_t>(lanes, per_batch - first));
+                g.q_next = g.k_next = g.v_next = g.y_next = nullptr;
+                g.next_lanes = 0;
+                if (n + kPrefetchGroups < batch * groups_per_batch) {
+                    const int64_t ahead = n + kPrefetchGroups;
+                    const int64_t nb = ahead / groups_per_batch, nfirst = ahead % groups_per_batch * lanes;
+                    const int64_t next = nb * frames * frame_stride + nfirst * dim;
+                    g.q_next = q + next;
+                    g.k_next = k + next;
+                    g.v_next = v + next;
+                    g.y_next = y + next;
+                    g.next_lanes = int(std::min<int64_t>(lanes, per_batch - nfirst));
+                }
+                group(g, scratch.data());
+            }
+        }
+    } else {
+        void (*column)(const AttentionColumn &, float *) = isa == Isa::avx512 ? attention_column_avx512
+                                                           : isa == Isa::avx2 ? attention_column_avx2
+                                                                              : attention_column_scalar;
+        scratch_floats = attention_scratch_floats(int(frames), int(dim));
+#pragma omp parallel num_threads(threads)
+        {
+            std::vector<float> scratch;
+            const bool have_scratch = per_thread_scratch(scratch, scratch_floats);
+            AttentionColumn c{};
+            c.frame_stride = frame_stride;
+            c.frames = int(frames);
+            c.dim = int(dim);
+            c.window = p.window;
+            c.causal = p.causal;
+            c.tmax = p.Tmax;
+            c.scale = float(p.scale);
+#pragma omp for schedule(static)
+            for (int64_t col = 0; col < columns; ++col) {
+                if (!have_scratch) continue;
+                const int64_t head = col % heads, position = col / heads % positions, b = col / heads / positions;
+                const int64_t offset = b * frames * frame_stride + position * channels + head * dim;
+                c.q = q + offset;
+                c.k = k + offset;
+                c.v = v + offset;
+                c.y = y + offset;
+                c.bias = bias != nullptr ? bias + head * bias_row : nullptr;
+                column(c, scratch.data());
+            }
         }
     }
     if (out_of_memory) {

@@ -30,6 +30,28 @@ struct Avx2 {
         const __m256i lt_b = _mm256_cmpgt_epi32(_mm256_set1_epi32(b), lane);
         return _mm256_and_si256(ge_a, lt_b);
     }
+    static V max(V a, V b) { return _mm256_max_ps(a, b); }
+    static V div(V a, V b) { return _mm256_div_ps(a, b); }
+    // Lane kernel blocking (16 ymm): 4 x 3 score accumulators, 4 rows x 2 vectors of D for p v.
+    static constexpr int QK_ROWS = 4, QK_COLS = 3, PV_ROWS = 4, PV_CHUNKS = 2;
+    // In-register 8 x 8 transpose: r[i][j] -> r[j][i].
+    static void transpose(V *r) {
+        V t[8], u[8];
+        for (int i = 0; i < 8; i += 2) {
+            t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+            t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 8; i += 4) {
+            u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+            u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+            u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+            u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+        }
+        for (int i = 0; i < 4; ++i) {
+            r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+            r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+        }
+    }
     static V keep(M m, V x, float fill) { return _mm256_blendv_ps(_mm256_set1_ps(fill), x, _mm256_castsi256_ps(m)); }
     static float hmax(V x) {
         __m128 h = _mm_max_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
@@ -65,5 +87,11 @@ struct Avx2 {
 }  // namespace
 
 void attention_column_avx2(const AttentionColumn &c, float *scratch) { attention_simd::column<Avx2>(c, scratch); }
+
+int64_t attention_group_scratch_floats_avx2(int frames, int dim) {
+    return attention_simd::lane_scratch_floats<Avx2>(frames, dim);
+}
+
+void attention_group_avx2(const AttentionGroup &g, float *scratch) { attention_simd::lanes<Avx2>(g, scratch); }
 
 }  // namespace kinema::cpu

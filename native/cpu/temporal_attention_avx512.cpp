@@ -2,8 +2,9 @@
 #include <immintrin.h>
 
 #pragma GCC target("avx512f")
-// GCC 12 warns about the deliberately undefined pass-through operand inside its own intrinsics.
+// GCC 12 warns about the deliberately undefined pass-through operands inside its own intrinsics.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include "temporal_attention_simd.h"
 
@@ -29,6 +30,35 @@ struct Avx512 {
         const unsigned below_b = b >= 16 ? 0xFFFFu : (1u << b) - 1u;
         const unsigned below_a = a >= 16 ? 0xFFFFu : (1u << a) - 1u;
         return M(below_b & ~below_a);
+    }
+    static V max(V a, V b) { return _mm512_max_ps(a, b); }
+    static V div(V a, V b) { return _mm512_div_ps(a, b); }
+    // Lane kernel blocking: 4 x 6 score accumulators, 8 rows x 3 vectors of D for p v.
+    static constexpr int QK_ROWS = 4, QK_COLS = 6, PV_ROWS = 8, PV_CHUNKS = 3;
+    // In-register W x W transpose: r[i][j] -> r[j][i] (unpack ps, unpack pd, two 128-bit lane shuffles).
+    static void transpose(V *r) {
+        V t[16];
+        for (int i = 0; i < 16; i += 2) {
+            t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+            t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 16; i += 4) {
+            r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+            r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+            r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+            r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+        }
+        // r[4i + c], 128-bit lane k: column 4k + c of rows 4i..4i+3.
+        for (int i = 0; i < 4; ++i) {
+            t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+            t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+            t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+            t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+        }
+        for (int i = 0; i < 8; ++i) {
+            r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+            r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        }
     }
     static V keep(M m, V x, float fill) { return _mm512_mask_blend_ps(m, _mm512_set1_ps(fill), x); }
     static float hmax(V x) { return _mm512_reduce_max_ps(x); }
@@ -57,5 +87,11 @@ struct Avx512 {
 void attention_column_avx512(const AttentionColumn &c, float *scratch) {
     attention_simd::column<Avx512>(c, scratch);
 }
+
+int64_t attention_group_scratch_floats_avx512(int frames, int dim) {
+    return attention_simd::lane_scratch_floats<Avx512>(frames, dim);
+}
+
+void attention_group_avx512(const AttentionGroup &g, float *scratch) { attention_simd::lanes<Avx512>(g, scratch); }
 
 }  // namespace kinema::cpu

@@ -257,6 +257,56 @@ typedef struct kn_conv3d_params {
 
 int32_t kn_conv3d(kn_context ctx, kn_stream stream, const kn_conv3d_params *params);
 
+/* Which key/value frames frame t of q attends to (OPS.md attention). */
+enum kn_kv_frames {
+    KN_KV_FRAMES_SAME = 0,          /* frame t (Tk = T) */
+    KN_KV_FRAMES_FIRST = 1,         /* frame 0 */
+    KN_KV_FRAMES_SPARSE_CAUSAL = 2, /* frames 0 and max(t-1, 0) concatenated along N (Tk = T) */
+    KN_KV_FRAMES_ALL = 3,           /* all Tk frames concatenated along N */
+    KN_KV_FRAMES_CONTEXT = 4        /* k, v are [B, L, heads, D], shared by every frame */
+};
+
+/* attention: frame-aware softmax attention, never materializing the score matrix (OPS.md).
+ * q[B,T,Nq,heads,D], k and v [B,Tk,Nk,heads,D] (Nk >= 1), or [B,L,heads,D] (L >= 1) for context,
+ * y[B,T,Nq,heads,D]. Per (b, t, head): y = softmax(q @ K(t).T * scale) @ V(t), K(t)/V(t) chosen by
+ * kv_frames. y may not overlap q, k or v. */
+typedef struct kn_attention_params {
+    kn_tensor q;
+    kn_tensor k;
+    kn_tensor v;
+    kn_tensor y;
+    double scale;      /* callers pass D**-0.5 for the usual scaling */
+    int32_t kv_frames; /* enum kn_kv_frames */
+    int32_t reserved0;
+} kn_attention_params;
+
+int32_t kn_attention(kn_context ctx, kn_stream stream, const kn_attention_params *params);
+
+/* Elementwise op kinds (OPS.md elementwise). */
+enum kn_elementwise_op {
+    KN_ELEMENTWISE_ADD = 0,      /* y = x + z */
+    KN_ELEMENTWISE_MUL = 1,      /* y = x * z */
+    KN_ELEMENTWISE_SILU = 2,     /* y = x * sigmoid(x); z absent */
+    KN_ELEMENTWISE_GELU = 3,     /* y = 0.5 x (1 + erf(x / sqrt(2))); z absent */
+    KN_ELEMENTWISE_SCALE_ADD = 4 /* y = a x + b z */
+};
+
+/* elementwise: add, mul, silu, gelu, scale_add. x any shape (rank 0..8), y shaped as x; the binary
+ * ops take z whose shape is a suffix of x's shape (NumPy broadcasting of a trailing-dims operand:
+ * z[i] pairs with every x element whose trailing index is i; rank 0 = one scalar). Unary ops need z
+ * absent. y may be x itself (in place); y may not otherwise overlap x or z. */
+typedef struct kn_elementwise_params {
+    kn_tensor x;
+    kn_tensor z;
+    kn_tensor y;
+    double a;   /* scale_add only (finite) */
+    double b;   /* scale_add only (finite) */
+    int32_t op; /* enum kn_elementwise_op */
+    int32_t reserved0;
+} kn_elementwise_params;
+
+int32_t kn_elementwise(kn_context ctx, kn_stream stream, const kn_elementwise_params *params);
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,6 +53,8 @@ typedef struct kn_backend_ops {
     int32_t (*layer_norm)(const kn_exec *e, const kn_layer_norm_params *p);
     int32_t (*linear)(const kn_exec *e, const kn_linear_params *p);
     int32_t (*conv3d)(const kn_exec *e, const kn_conv3d_params *p);
+    int32_t (*attention)(const kn_exec *e, const kn_attention_params *p);
+    int32_t (*elementwise)(const kn_exec *e, const kn_elementwise_params *p);
 } kn_backend_ops;
 
 /* The one symbol a plugin exports. Returns NULL (after host->set_error) if it cannot initialise. */

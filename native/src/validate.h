@@ -15,6 +15,8 @@ int32_t kn_validate_layer_norm(const kn_layer_norm_params *p);  // validate_norm
 int32_t kn_validate_temporal_attention(const kn_temporal_attention_params *p);  // validate_attention.cpp
 int32_t kn_validate_linear(const kn_linear_params *p);  // validate_linear.cpp
 int32_t kn_validate_conv3d(const kn_conv3d_params *p);  // validate_linear.cpp
+int32_t kn_validate_attention(const kn_attention_params *p);  // validate_frame_attention.cpp
+int32_t kn_validate_elementwise(const kn_elementwise_params *p);  // validate_elementwise.cpp
 
 // Bytes spanned by a dense tensor (numel * element size), or -1 if its description is invalid.
 int64_t kn_tensor_bytes(const kn_tensor *t);

@@ -5,34 +5,12 @@
 #include <cstring>
 #include <vector>
 
+#include "abi_test_util.h"
 #include "kinema.h"
 
-static int failures = 0;
-
-static void expect(bool ok, const char *what) {
-    std::printf("%s: %s\n", ok ? "PASS" : "FAIL", what);
-    if (!ok) ++failures;
-}
-
-static void expect_error(int32_t status, const char *needle, const char *what) {
-    const bool ok = status == KN_ERR_INVALID_ARGUMENT && std::strstr(kn_last_error(), needle) != nullptr &&
-                    std::strstr(kn_last_error(), "kn_temporal_attention") != nullptr;
-    if (!ok) std::printf("  got status %d, message \"%s\"\n", status, kn_last_error());
-    expect(ok, what);
-}
-
-static kn_tensor dense(void *data, std::vector<int64_t> shape) {
-    kn_tensor t{};
-    t.data = data;
-    t.dtype = KN_DTYPE_F32;
-    t.rank = int32_t(shape.size());
-    int64_t stride = 1;
-    for (int i = t.rank - 1; i >= 0; --i) {
-        t.shape[i] = shape[size_t(i)];
-        t.strides[i] = stride;
-        stride *= shape[size_t(i)];
-    }
-    return t;
+// Every refusal names the op as well as the argument.
+static void expect_refused(int32_t status, const char *needle, const char *what) {
+    expect_error(status, KN_ERR_INVALID_ARGUMENT, needle, what, "kn_temporal_attention");
 }
 
 int main() {
@@ -59,44 +37,44 @@ int main() {
     };
     kn_temporal_attention_params p = valid();
     expect(kn_temporal_attention(ctx, nullptr, &p) == KN_OK, "valid call succeeds");
-    expect_error(kn_temporal_attention(ctx, nullptr, nullptr), "params", "NULL params refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, nullptr), "params", "NULL params refused");
     p.q.data = nullptr;
-    expect_error(kn_temporal_attention(ctx, nullptr, &p), "'q'", "NULL q refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, &p), "'q'", "NULL q refused");
     p = valid();
     p.k = dense(k.data(), {1, 2, 2, 2, 8});
-    expect_error(kn_temporal_attention(ctx, nullptr, &p), "'k'", "k of another shape refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, &p), "'k'", "k of another shape refused");
     p = valid();
     p.v.dtype = KN_DTYPE_BF16;
-    expect_error(kn_temporal_attention(ctx, nullptr, &p), "'v'", "v of another dtype refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, &p), "'v'", "v of another dtype refused");
     p = valid();
     p.q.strides[4] = 2;
-    expect_error(kn_temporal_attention(ctx, nullptr, &p), "strides", "strided q refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, &p), "strides", "strided q refused");
     p = valid();
     p.heads = 3;
-    expect_error(kn_temporal_attention(ctx, nullptr, &p), "'heads'", "heads not dividing C refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, &p), "'heads'", "heads not dividing C refused");
     p.heads = 0;
-    expect_error(kn_temporal_attention(ctx, nullptr, &p), "'heads'", "heads 0 refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, &p), "'heads'", "heads 0 refused");
     p = valid();
     p.window = -2;
-    expect_error(kn_temporal_attention(ctx, nullptr, &p), "'window'", "negative window refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, &p), "'window'", "negative window refused");
     p = valid();
     p.causal = 7;
-    expect_error(kn_temporal_attention(ctx, nullptr, &p), "'causal'", "causal 7 refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, &p), "'causal'", "causal 7 refused");
     p = valid();
     p.scale = NAN;
-    expect_error(kn_temporal_attention(ctx, nullptr, &p), "'scale'", "NaN scale refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, &p), "'scale'", "NaN scale refused");
     p = valid();
     p.Tmax = 2;
-    expect_error(kn_temporal_attention(ctx, nullptr, &p), "'Tmax'", "Tmax < T refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, &p), "'Tmax'", "Tmax < T refused");
     p = valid();
     p.Tmax = 4;  // rel_bias must then be [2, 7]
-    expect_error(kn_temporal_attention(ctx, nullptr, &p), "'rel_bias'", "rel_bias of the wrong length refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, &p), "'rel_bias'", "rel_bias of the wrong length refused");
     p = valid();
     p.y = dense(v.data() + 8, shape);
-    expect_error(kn_temporal_attention(ctx, nullptr, &p), "'y'", "y overlapping v refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, &p), "'y'", "y overlapping v refused");
     p = valid();
     p.y = dense(q.data(), shape);
-    expect_error(kn_temporal_attention(ctx, nullptr, &p), "'q'", "y == q refused");
+    expect_refused(kn_temporal_attention(ctx, nullptr, &p), "'q'", "y == q refused");
 
     // T = 1: the only frame attends to itself, so y == v exactly.
     std::vector<float> q1(16, 3.0f), v1(16), y1(16, -1.0f), b1(2, 5.0f);

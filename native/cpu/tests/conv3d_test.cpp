@@ -3,6 +3,7 @@
 #include <string>
 
 #include "linear_ops.h"
+#include "reference_ops.h"
 #include "test_support.h"
 
 using namespace kinema;
@@ -16,31 +17,11 @@ struct Case {
     bool bias, residual, residual_is_y;
 };
 
-// y[b,t,h,w,o] = bias[o] + sum over in-range taps of x[b,t+dt-pt,h+dh-ph,w+dw-pw,c] w[o,c,dt,dh,dw] + residual.
+// OPS.md's conv3d (stride 1, "same" zero padding) as native/reference's float64 loops.
 std::vector<double> reference(const Case &c, const std::vector<float> &x, const std::vector<float> &w,
                               const float *bias, const float *residual) {
-    std::vector<double> y(size_t(c.b * c.t * c.h * c.w * c.co));
-    for (int64_t b = 0; b < c.b; ++b)
-        for (int64_t t = 0; t < c.t; ++t)
-            for (int64_t h = 0; h < c.h; ++h)
-                for (int64_t ww = 0; ww < c.w; ++ww)
-                    for (int64_t o = 0; o < c.co; ++o) {
-                        double acc = bias != nullptr ? bias[o] : 0.0;
-                        for (int dt = 0; dt < c.kt; ++dt)
-                            for (int dh = 0; dh < c.kh; ++dh)
-                                for (int dw = 0; dw < c.kw; ++dw) {
-                                    const int64_t ti = t + dt - c.kt / 2, hi = h + dh - c.kh / 2,
-                                                  wi = ww + dw - c.kw / 2;
-                                    if (ti < 0 || ti >= c.t || hi < 0 || hi >= c.h || wi < 0 || wi >= c.w) continue;
-                                    for (int64_t ci = 0; ci < c.ci; ++ci)
-                                        acc += double(x[size_t((((b * c.t + ti) * c.h + hi) * c.w + wi) * c.ci + ci)]) *
-                                               w[size_t((((o * c.ci + ci) * c.kt + dt) * c.kh + dh) * c.kw + dw)];
-                                }
-                        const int64_t i = (((b * c.t + t) * c.h + h) * c.w + ww) * c.co + o;
-                        if (residual != nullptr) acc += residual[i];
-                        y[size_t(i)] = acc;
-                    }
-    return y;
+    const ref::ConvShape shape{c.b, c.t, c.h, c.w, c.ci, c.co, c.kt, c.kh, c.kw, 1};
+    return ref::conv3d_reference(shape, x.data(), w.data(), bias, residual);
 }
 
 void run_case(Report &report, const Case &c, cpu::Isa isa, uint32_t seed) {

@@ -1,9 +1,12 @@
-// reference.h - the obviously-correct float64 loops the cpu backend is checked against, written
-// straight from shared/OPS.md (no shared code with the kernels).
+// reference.h - the obviously-correct float64 loops the cpu backend is checked against, in the cpu
+// tests' terms; the loops themselves are native/reference's (shared with the kernels tests, no code
+// shared with the cpu backend or the kernels).
 #pragma once
 
 #include <cstdint>
 #include <vector>
+
+#include "reference_ops.h"
 
 namespace kinema::test {
 
@@ -20,10 +23,8 @@ std::vector<double> conv_spatial_reference(const ConvShape &s, int k, int stride
 std::vector<double> conv_temporal_reference(const ConvShape &s, const float *x, const float *w, const float *bias,
                                             const float *residual);
 
-struct DdimAttrs {
-    double alpha_t, sigma_t, alpha_s, sigma_s, guidance, eta, clip_x0;
-    int prediction;  // enum kn_prediction
-};
+// alpha_t, sigma_t, alpha_s, sigma_s, guidance, eta, clip_x0, prediction (enum kn_prediction).
+using DdimAttrs = ref::DdimScalars;
 
 // OPS.md's ddim_step line by line; out_u and noise may be NULL. Returns y and fills x0_out.
 std::vector<double> ddim_step_reference(int64_t n, const DdimAttrs &a, const float *x, const float *out_c,

@@ -1,5 +1,6 @@
 // temporal_attention_test.cpp - the cpu temporal_attention on every SIMD path against OPS.md's
-// formula in float64 (full T x T scores, two-pass softmax), at odd shapes and all mask options.
+// formula in float64 (full T x T scores, two-pass softmax), at odd shapes and all mask options;
+// both kernels of each SIMD path (lane groups while T * D <= 4096, columns beyond).
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -91,6 +92,10 @@ int main() {
         {1, 3, 2, 2, 4, 8, 0, 1, 6, true},      {1, 37, 2, 3, 2, 24, 5, 1, 40, true},
         {1, 20, 2, 2, 2, 17, 0, 0, 20, false},  {2, 9, 11, 13, 2, 40, 3, 0, 12, true},
         {1, 33, 1, 2, 1, 3, 0, 1, 33, false},   {1, 0, 2, 2, 2, 8, 0, 0, 1, false},
+        // Many full lane groups plus a partial one per batch, lanes spanning heads and positions.
+        {2, 12, 5, 7, 4, 16, 2, 1, 14, true},   {1, 16, 6, 6, 8, 40, 0, 0, 16, true},
+        // T * D past the lane kernels' limit (4096): the column kernels.
+        {1, 40, 2, 3, 1, 128, 0, 0, 40, true},  {1, 33, 1, 3, 2, 136, 4, 1, 35, false},
     };
     uint32_t seed = 1;
     for (cpu::Isa isa : supported_isas()) {

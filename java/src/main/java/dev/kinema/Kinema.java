@@ -233,6 +233,44 @@ public final class Kinema implements AutoCloseable {
         return LinearOps.conv3d(this, x, w, bOrNull, residualOrNull, null);
     }
 
+    /** add (OPS.md): y = x + z, z's shape a suffix of x's shape (broadcast over leading dims); y newly allocated. */
+    public Tensor add(Tensor x, Tensor z) {
+        return ElementwiseOps.run(this, ElementwiseOps.ADD, x, z, 1, 1, null);
+    }
+
+    /** mul (OPS.md): y = x * z, z's shape a suffix of x's shape; y newly allocated. */
+    public Tensor mul(Tensor x, Tensor z) {
+        return ElementwiseOps.run(this, ElementwiseOps.MUL, x, z, 1, 1, null);
+    }
+
+    /** silu (OPS.md): y = x * sigmoid(x); y newly allocated. */
+    public Tensor silu(Tensor x) {
+        return ElementwiseOps.run(this, ElementwiseOps.SILU, x, null, 1, 1, null);
+    }
+
+    /** gelu (OPS.md, erf form): y = x/2 * (1 + erf(x/sqrt(2))); y newly allocated. */
+    public Tensor gelu(Tensor x) {
+        return ElementwiseOps.run(this, ElementwiseOps.GELU, x, null, 1, 1, null);
+    }
+
+    /** scale_add (OPS.md): y = a*x + b*z, z's shape a suffix of x's shape; y newly allocated. */
+    public Tensor scaleAdd(double a, Tensor x, double b, Tensor z) {
+        return ElementwiseOps.run(this, ElementwiseOps.SCALE_ADD, x, z, a, b, null);
+    }
+
+    /**
+     * One of add, mul, silu, gelu, scale_add (OPS.md names) into y, which may be x itself (in place);
+     * zOrNull must be null for silu and gelu; a and b are used by scale_add only.
+     */
+    public void elementwiseInto(String op, Tensor x, Tensor zOrNull, double a, double b, Tensor y) {
+        if (op == null || !java.util.Set.of(ElementwiseOps.ADD, ElementwiseOps.MUL, ElementwiseOps.SILU,
+                ElementwiseOps.GELU, ElementwiseOps.SCALE_ADD).contains(op)) {
+            throw new InvalidArgumentException("elementwiseInto", "op", "one of add, mul, silu, gelu, scale_add",
+                    op == null ? "null" : "'" + op + "'");
+        }
+        ElementwiseOps.run(this, op, x, zOrNull, a, b, ConvOps.output(op, y));
+    }
+
     /** conv3d into y; residual may be y itself. */
     public void conv3dInto(Tensor x, Tensor w, Tensor bOrNull, Tensor residualOrNull, Tensor y) {
         LinearOps.conv3d(this, x, w, bOrNull, residualOrNull, ConvOps.output(LinearOps.CONV3D, y));
@@ -245,6 +283,24 @@ public final class Kinema implements AutoCloseable {
     public Tensor temporalAttention(Tensor q, Tensor k, Tensor v, Tensor relBiasOrNull, int heads, int window,
                                     boolean causal, int tmax) {
         return TemporalAttentionOp.run(this, q, k, v, relBiasOrNull, heads, Double.NaN, window, causal, tmax, null);
+    }
+
+    /**
+     * attention (OPS.md): per (b, t, head), y = softmax(q K(t).T * D**-0.5) V(t) with q [B,T,Nq,heads,D] and
+     * k, v [B,Tk,Nk,heads,D] (or [B,L,heads,D] for {@link KvFrames#CONTEXT}); y newly allocated.
+     */
+    public Tensor attention(Tensor q, Tensor k, Tensor v, KvFrames kvFrames) {
+        return FrameAttentionOp.run(this, q, k, v, kvFrames, Double.NaN, null);
+    }
+
+    /** attention with an explicit scale; y newly allocated. */
+    public Tensor attention(Tensor q, Tensor k, Tensor v, KvFrames kvFrames, double scale) {
+        return FrameAttentionOp.run(this, q, k, v, kvFrames, scale, null);
+    }
+
+    /** attention into y, which may not overlap q, k or v. */
+    public void attentionInto(Tensor q, Tensor k, Tensor v, KvFrames kvFrames, double scale, Tensor y) {
+        FrameAttentionOp.run(this, q, k, v, kvFrames, scale, ConvOps.output(FrameAttentionOp.ATTENTION, y));
     }
 
     /** temporal_attention with an explicit scale; y newly allocated. */

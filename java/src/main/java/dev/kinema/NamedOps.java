@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import static java.util.Map.entry;
+
 /** Kinema.run: ops, inputs and attributes by their OPS.md names. */
 final class NamedOps {
     private record Spec(List<String> required, List<String> optional, Set<String> attributes) {
@@ -21,18 +23,25 @@ final class NamedOps {
         }
     }
 
-    private static final Map<String, Spec> SPECS = Map.of(
-            LinearOps.LINEAR, new Spec(List.of("x", "w"), List.of("b", "residual", "gate"), Set.of("act")),
-            LinearOps.CONV3D, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of()),
-            ConvOps.CONV_SPATIAL, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of("stride")),
-            ConvOps.CONV_TEMPORAL, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of()),
-            DdimOp.DDIM_STEP, new Spec(List.of("x", "out_c"), List.of("out_u", "noise"),
-                    Set.of("alpha_t", "sigma_t", "alpha_s", "sigma_s", "guidance", "prediction", "eta", "clip_x0")),
-            NormOps.GROUP_NORM, new Spec(List.of("x", "gamma", "beta"), List.of(),
-                    Set.of("groups", "eps", "per_frame", "silu")),
-            NormOps.LAYER_NORM, new Spec(List.of("x"), List.of("gamma", "beta", "shift", "scale"), Set.of("eps")),
-            TemporalAttentionOp.TEMPORAL_ATTENTION, new Spec(List.of("q", "k", "v"), List.of("rel_bias"),
-                    Set.of("heads", "scale", "window", "causal", "Tmax")));
+    // One entry per op; Map.ofEntries has no limit on the number of entries (Map.of stops at 10).
+    private static final Map<String, Spec> SPECS = Map.ofEntries(
+            entry(LinearOps.LINEAR, new Spec(List.of("x", "w"), List.of("b", "residual", "gate"), Set.of("act"))),
+            entry(LinearOps.CONV3D, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of())),
+            entry(FrameAttentionOp.ATTENTION, new Spec(List.of("q", "k", "v"), List.of(), Set.of("scale", "kv_frames"))),
+            entry(ElementwiseOps.ADD, new Spec(List.of("x", "z"), List.of(), Set.of())),
+            entry(ElementwiseOps.MUL, new Spec(List.of("x", "z"), List.of(), Set.of())),
+            entry(ElementwiseOps.SILU, new Spec(List.of("x"), List.of(), Set.of())),
+            entry(ElementwiseOps.GELU, new Spec(List.of("x"), List.of(), Set.of())),
+            entry(ElementwiseOps.SCALE_ADD, new Spec(List.of("x", "z"), List.of(), Set.of("a", "b"))),
+            entry(ConvOps.CONV_SPATIAL, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of("stride"))),
+            entry(ConvOps.CONV_TEMPORAL, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of())),
+            entry(DdimOp.DDIM_STEP, new Spec(List.of("x", "out_c"), List.of("out_u", "noise"),
+                    Set.of("alpha_t", "sigma_t", "alpha_s", "sigma_s", "guidance", "prediction", "eta", "clip_x0"))),
+            entry(NormOps.GROUP_NORM, new Spec(List.of("x", "gamma", "beta"), List.of(),
+                    Set.of("groups", "eps", "per_frame", "silu"))),
+            entry(NormOps.LAYER_NORM, new Spec(List.of("x"), List.of("gamma", "beta", "shift", "scale"), Set.of("eps"))),
+            entry(TemporalAttentionOp.TEMPORAL_ATTENTION, new Spec(List.of("q", "k", "v"), List.of("rel_bias"),
+                    Set.of("heads", "scale", "window", "causal", "Tmax"))));
 
     private NamedOps() {
     }
@@ -73,11 +82,15 @@ final class NamedOps {
         int stride = op.equals(ConvOps.CONV_SPATIAL) ? intAttribute(op, attributes, "stride", 1) : 0;
         DdimParams ddim = op.equals(DdimOp.DDIM_STEP) ? DdimParams.fromAttrs(attributes) : null;
         Activation act = op.equals(LinearOps.LINEAR) ? activationAttribute(op, attributes) : null;
+        FrameAttentionOp.NamedAttrs frameAttention = op.equals(FrameAttentionOp.ATTENTION)
+                ? FrameAttentionOp.NamedAttrs.parse(attributes) : null;
         TemporalAttentionOp.NamedAttrs attention = op.equals(TemporalAttentionOp.TEMPORAL_ATTENTION)
                 ? TemporalAttentionOp.NamedAttrs.parse(attributes) : null;
         NormOps.NamedAttrs norm = op.equals(NormOps.GROUP_NORM) || op.equals(NormOps.LAYER_NORM)
                 ? NormOps.NamedAttrs.parse(op, attributes) : null;
 
+        double[] elementwise = op.equals(ElementwiseOps.SCALE_ADD) ? ElementwiseOps.parseAttrs(op, attributes)
+                : new double[] {1, 1};
         List<Tensor> uploaded = new ArrayList<>();
         try {
             Map<String, Tensor> on = new HashMap<>();
@@ -93,6 +106,9 @@ final class NamedOps {
                 case LinearOps.LINEAR -> Map.of("y", runtime.linear(on.get("x"), on.get("w"), on.get("b"),
                         on.get("residual"), on.get("gate"), act));
                 case TemporalAttentionOp.TEMPORAL_ATTENTION -> Map.of("y", TemporalAttentionOp.runNamed(runtime, on, attention));
+                case FrameAttentionOp.ATTENTION -> Map.of("y", FrameAttentionOp.runNamed(runtime, on, frameAttention));
+                case ElementwiseOps.ADD, ElementwiseOps.MUL, ElementwiseOps.SILU, ElementwiseOps.GELU,
+                        ElementwiseOps.SCALE_ADD -> Map.of("y", ElementwiseOps.runNamed(runtime, op, on, elementwise));
                 case LinearOps.CONV3D -> Map.of("y",
                         runtime.conv3d(on.get("x"), on.get("w"), on.get("b"), on.get("residual")));
                 default -> {

@@ -97,6 +97,22 @@ final class NativeCalls {
         check("kn_temporal_attention", status);
     }
 
+    static void elementwise(Kinema runtime, MemorySegment params) {
+        MemorySegment context = runtime.context();
+        int status = runtime.backend() == Backend.CUDA
+                ? ElementwiseOps.Critical.call(context, MemorySegment.NULL, params)
+                : kinema_h.kn_elementwise(context, MemorySegment.NULL, params);
+        check("kn_elementwise", status);
+    }
+
+    static void attention(Kinema runtime, MemorySegment params) {
+        MemorySegment context = runtime.context();
+        int status = runtime.backend() == Backend.CUDA
+                ? CriticalHandles.attention(context, MemorySegment.NULL, params)
+                : kinema_h.kn_attention(context, MemorySegment.NULL, params);
+        check("kn_attention", status);
+    }
+
     /** Describes t in a kn_tensor struct; a null t leaves the struct zeroed (an absent optional). */
     static void describe(MemorySegment struct, Tensor t) {
         if (t == null) {

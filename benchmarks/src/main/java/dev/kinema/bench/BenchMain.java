@@ -150,6 +150,28 @@ public final class BenchMain {
                     reference = "memory bandwidth reference";
                     peerName = "copy";
                 }
+                case "temporalAttention" -> {
+                    shape = "1x16x32x32, 8 heads x 40, all frames";
+                    double gbps = TemporalAttentionBenchmarks.BYTES / seconds / 1e9;
+                    rate = String.format("%.1f GFLOP/s, %.1f GB/s", TemporalAttentionBenchmarks.FLOPS / seconds / 1e9, gbps);
+                    reference = copy != null ? String.format("%.0f%% of copy bandwidth", 100 * gbps / (DdimBenchmarks.COPY_BYTES / copy / 1e9)) : "";
+                    peerName = "temporal_attention";
+                }
+                case "groupNorm", "layerNorm" -> {
+                    shape = name.equals("groupNorm") ? "1x16x32x32x320, 32 groups, SiLU" : "1x16x32x32x320, gamma, beta";
+                    double gbps = NormBenchmarks.BYTES / seconds / 1e9;
+                    rate = String.format("%.1f GB/s", gbps);
+                    reference = copy != null ? String.format("%.0f%% of copy bandwidth", 100 * gbps / (DdimBenchmarks.COPY_BYTES / copy / 1e9)) : "";
+                    peerName = name.equals("groupNorm") ? "group_norm" : "layer_norm";
+                }
+                case "linear", "conv3d" -> {
+                    boolean conv = name.equals("conv3d");
+                    shape = conv ? "1x16x32x32, 320->320, 3x3x3" : "16384x320 @ 320x320, bias";
+                    double gflops = (conv ? LinearBenchmarks.CONV3D_FLOPS : LinearBenchmarks.LINEAR_FLOPS) / seconds / 1e9;
+                    rate = String.format("%.1f GFLOP/s", gflops);
+                    reference = String.format("%.0f%% of %.0f GFLOP/s", 100 * gflops / PRACTICAL_PEAK_GFLOPS, PRACTICAL_PEAK_GFLOPS);
+                    peerName = name;
+                }
                 case "emptyOpTyped" -> shape = "ddim_step, 0 elements, typed API";
                 case "emptyOpRaw" -> shape = "ddim_step, 0 elements, raw binding";
                 case "abiVersionRaw" -> shape = "kn_abi_version, raw binding";

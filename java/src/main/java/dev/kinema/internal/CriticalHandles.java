@@ -51,6 +51,10 @@ public final class CriticalHandles {
                 kinema_h.kn_temporal_attention$descriptor());
     }
 
+    private static final class Attention {
+        static final MethodHandle HANDLE = critical(kinema_h.kn_attention$address(), kinema_h.kn_attention$descriptor());
+    }
+
     private static final class GroupNorm {
         static final MethodHandle HANDLE = critical(kinema_h.kn_group_norm$address(), kinema_h.kn_group_norm$descriptor());
     }
@@ -154,6 +158,14 @@ public final class CriticalHandles {
     public static int temporalAttention(MemorySegment context, MemorySegment stream, MemorySegment params) {
         try {
             return (int) TemporalAttention.HANDLE.invokeExact(context, stream, params);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int attention(MemorySegment context, MemorySegment stream, MemorySegment params) {
+        try {
+            return (int) Attention.HANDLE.invokeExact(context, stream, params);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -1678,4 +1678,218 @@ public class kinema_h {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    private static final int KN_KV_FRAMES_SAME = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_kv_frames.KN_KV_FRAMES_SAME = 0
+     * }
+     */
+    public static int KN_KV_FRAMES_SAME() {
+        return KN_KV_FRAMES_SAME;
+    }
+    private static final int KN_KV_FRAMES_FIRST = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_kv_frames.KN_KV_FRAMES_FIRST = 1
+     * }
+     */
+    public static int KN_KV_FRAMES_FIRST() {
+        return KN_KV_FRAMES_FIRST;
+    }
+    private static final int KN_KV_FRAMES_SPARSE_CAUSAL = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_kv_frames.KN_KV_FRAMES_SPARSE_CAUSAL = 2
+     * }
+     */
+    public static int KN_KV_FRAMES_SPARSE_CAUSAL() {
+        return KN_KV_FRAMES_SPARSE_CAUSAL;
+    }
+    private static final int KN_KV_FRAMES_ALL = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_kv_frames.KN_KV_FRAMES_ALL = 3
+     * }
+     */
+    public static int KN_KV_FRAMES_ALL() {
+        return KN_KV_FRAMES_ALL;
+    }
+    private static final int KN_KV_FRAMES_CONTEXT = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_kv_frames.KN_KV_FRAMES_CONTEXT = 4
+     * }
+     */
+    public static int KN_KV_FRAMES_CONTEXT() {
+        return KN_KV_FRAMES_CONTEXT;
+    }
+
+    private static class kn_attention {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_attention");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_attention(kn_context ctx, kn_stream stream, const kn_attention_params *params)
+     * }
+     */
+    public static FunctionDescriptor kn_attention$descriptor() {
+        return kn_attention.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_attention(kn_context ctx, kn_stream stream, const kn_attention_params *params)
+     * }
+     */
+    public static MethodHandle kn_attention$handle() {
+        return kn_attention.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_attention(kn_context ctx, kn_stream stream, const kn_attention_params *params)
+     * }
+     */
+    public static MemorySegment kn_attention$address() {
+        return kn_attention.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_attention(kn_context ctx, kn_stream stream, const kn_attention_params *params)
+     * }
+     */
+    public static int kn_attention(MemorySegment ctx, MemorySegment stream, MemorySegment params) {
+        var mh$ = kn_attention.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_attention", ctx, stream, params);
+            }
+            return (int)mh$.invokeExact(ctx, stream, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+    private static final int KN_ELEMENTWISE_ADD = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_elementwise_op.KN_ELEMENTWISE_ADD = 0
+     * }
+     */
+    public static int KN_ELEMENTWISE_ADD() {
+        return KN_ELEMENTWISE_ADD;
+    }
+    private static final int KN_ELEMENTWISE_MUL = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_elementwise_op.KN_ELEMENTWISE_MUL = 1
+     * }
+     */
+    public static int KN_ELEMENTWISE_MUL() {
+        return KN_ELEMENTWISE_MUL;
+    }
+    private static final int KN_ELEMENTWISE_SILU = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_elementwise_op.KN_ELEMENTWISE_SILU = 2
+     * }
+     */
+    public static int KN_ELEMENTWISE_SILU() {
+        return KN_ELEMENTWISE_SILU;
+    }
+    private static final int KN_ELEMENTWISE_GELU = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_elementwise_op.KN_ELEMENTWISE_GELU = 3
+     * }
+     */
+    public static int KN_ELEMENTWISE_GELU() {
+        return KN_ELEMENTWISE_GELU;
+    }
+    private static final int KN_ELEMENTWISE_SCALE_ADD = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_elementwise_op.KN_ELEMENTWISE_SCALE_ADD = 4
+     * }
+     */
+    public static int KN_ELEMENTWISE_SCALE_ADD() {
+        return KN_ELEMENTWISE_SCALE_ADD;
+    }
+
+    private static class kn_elementwise {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_elementwise");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_elementwise(kn_context ctx, kn_stream stream, const kn_elementwise_params *params)
+     * }
+     */
+    public static FunctionDescriptor kn_elementwise$descriptor() {
+        return kn_elementwise.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_elementwise(kn_context ctx, kn_stream stream, const kn_elementwise_params *params)
+     * }
+     */
+    public static MethodHandle kn_elementwise$handle() {
+        return kn_elementwise.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_elementwise(kn_context ctx, kn_stream stream, const kn_elementwise_params *params)
+     * }
+     */
+    public static MemorySegment kn_elementwise$address() {
+        return kn_elementwise.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_elementwise(kn_context ctx, kn_stream stream, const kn_elementwise_params *params)
+     * }
+     */
+    public static int kn_elementwise(MemorySegment ctx, MemorySegment stream, MemorySegment params) {
+        var mh$ = kn_elementwise.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_elementwise", ctx, stream, params);
+            }
+            return (int)mh$.invokeExact(ctx, stream, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }

@@ -185,6 +185,17 @@ public final class RandomCases {
         return new OpCase(ReferenceOps.TEMPORAL_ATTENTION, name, in, attrs);
     }
 
+    /** attention: q [B,T,Nq,heads,D], k/v kvShape ([B,L,heads,D] for context), logits scaled by logitScale. */
+    public static OpCase frameAttention(long seed, long[] qShape, long[] kvShape, String kvFrames, double logitScale) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("q", uniform(rng, logitScale, qShape));
+        in.put("k", uniform(rng, 1.0, kvShape));
+        in.put("v", uniform(rng, 1.0, kvShape));
+        return new OpCase(ReferenceOps.ATTENTION, kvFrames + " q" + dims(qShape) + " kv" + dims(kvShape), in,
+                Map.of("kv_frames", kvFrames));
+    }
+
     /** t + offset as a new host tensor (t is closed). */
     private static Tensor shifted(Tensor t, double offset) {
         if (offset == 0) {
@@ -197,6 +208,23 @@ public final class RandomCases {
         long[] shape = t.shape();
         t.close();
         return Tensor.hostFromFloats(v, shape);
+    }
+
+    /**
+     * An elementwise op (add, mul, silu, gelu, scale_add) on x of the given shape; binary ops take z of
+     * x's last {@code zRank} dims (0: one scalar). {@code scale} is x's range.
+     */
+    public static OpCase elementwise(String op, long seed, long[] x, int zRank, double scale) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("x", uniform(rng, scale, x));
+        boolean binary = !op.equals(ReferenceOps.SILU) && !op.equals(ReferenceOps.GELU);
+        long[] z = Arrays.copyOfRange(x, x.length - zRank, x.length);
+        if (binary) {
+            in.put("z", uniform(rng, 2.0, z));
+        }
+        Map<String, String> attrs = op.equals(ReferenceOps.SCALE_ADD) ? Map.of("a", "0.75", "b", "-1.5") : Map.of();
+        return new OpCase(op, "x" + dims(x) + (binary ? " z" + dims(z) : "") + " scale" + num(scale), in, attrs);
     }
 
     /** A whole configuration of {@code op} drawn from {@code seed}, small enough for emulated kernels. */
@@ -232,6 +260,15 @@ public final class RandomCases {
                 yield temporalAttention(caseSeed, new long[] {x[0], frames, x[2], x[3], (long) heads * pick(rng, 8, 17, 40, 64)},
                         heads, pick(rng, 0, 0, 1, 3), rng.nextBoolean(), rng.nextBoolean(), frames + rng.nextInt(4), 3.0);
             }
+            case ReferenceOps.ATTENTION -> {
+                String mode = new String[] {"same", "first", "sparse_causal", "all", "context"}[rng.nextInt(5)];
+                long heads = pick(rng, 1, 2, 3), dim = pick(rng, 8, 17, 40, 64, 80), frames = 1 + rng.nextInt(4);
+                long queries = 1 + rng.nextInt(90), keys = 1 + rng.nextInt(90);
+                long tk = mode.equals("same") || mode.equals("sparse_causal") ? frames : 1 + rng.nextInt(4);
+                long[] kv = mode.equals("context") ? new long[] {x[0], keys, heads, dim}
+                        : new long[] {x[0], tk, keys, heads, dim};
+                yield frameAttention(caseSeed, new long[] {x[0], frames, queries, heads, dim}, kv, mode, 3.0);
+            }
             case ReferenceOps.LINEAR -> {
                 String act = new String[] {"none", "gelu", "gelu_tanh", "silu", "geglu"}[rng.nextInt(5)];
                 int n = 2 * pick(rng, 1, 3, 8, 20, 33);
@@ -240,6 +277,8 @@ public final class RandomCases {
             }
             case ReferenceOps.CONV3D -> conv3d(caseSeed, x, co, pick(rng, 1, 3, 3, 5), pick(rng, 1, 3, 3, 5),
                     pick(rng, 1, 3, 3), rng.nextBoolean(), rng.nextBoolean());
+            case ReferenceOps.ADD, ReferenceOps.MUL, ReferenceOps.SILU, ReferenceOps.GELU, ReferenceOps.SCALE_ADD ->
+                    elementwise(op, caseSeed, x, rng.nextInt(6), pick(rng, 1, 3, 8));
             default -> throw new IllegalArgumentException("op: expected one of " + ReferenceOps.OPS + ", got " + op);
         };
     }

@@ -23,9 +23,15 @@ public final class ReferenceOps {
     public static final String LAYER_NORM = ReferenceNorm.LAYER_NORM;
     public static final String LINEAR = ReferenceLinear.LINEAR;
     public static final String CONV3D = ReferenceLinear.CONV3D;
+    public static final String ADD = ReferenceElementwise.ADD;
+    public static final String MUL = ReferenceElementwise.MUL;
+    public static final String SILU = ReferenceElementwise.SILU;
+    public static final String GELU = ReferenceElementwise.GELU;
+    public static final String SCALE_ADD = ReferenceElementwise.SCALE_ADD;
     /** The ops this reference implements. */
     public static final String TEMPORAL_ATTENTION = ReferenceAttention.TEMPORAL_ATTENTION;
-    public static final List<String> OPS = List.of(CONV_SPATIAL, CONV_TEMPORAL, DDIM_STEP, GROUP_NORM, LAYER_NORM, LINEAR, CONV3D, TEMPORAL_ATTENTION);
+    public static final String ATTENTION = ReferenceFrameAttention.ATTENTION;
+    public static final List<String> OPS = List.of(CONV_SPATIAL, CONV_TEMPORAL, DDIM_STEP, GROUP_NORM, LAYER_NORM, LINEAR, CONV3D, TEMPORAL_ATTENTION, ADD, MUL, SILU, GELU, SCALE_ADD, ATTENTION);
 
     private static final List<String> CONV_INPUTS = List.of("x", "w", "b", "residual");
     private static final List<String> DDIM_INPUTS = List.of("x", "out_c", "out_u", "noise");
@@ -51,6 +57,9 @@ public final class ReferenceOps {
             case LINEAR -> ReferenceLinear.runLinear(inputs, new OpAttributes(op, attrs, ReferenceLinear.LINEAR_ATTRS));
             case CONV3D -> ReferenceLinear.runConv3d(inputs, new OpAttributes(op, attrs, ReferenceLinear.CONV3D_ATTRS));
             case TEMPORAL_ATTENTION -> ReferenceAttention.run(inputs, attrs);
+            case ATTENTION -> ReferenceFrameAttention.run(inputs, attrs);
+            case ADD, MUL, SILU, GELU, SCALE_ADD ->
+                    ReferenceElementwise.run(op, inputs, new OpAttributes(op, attrs, ReferenceElementwise.attrs(op)));
             case null, default -> throw new InvalidArgumentException("run", "op", "one of " + String.join(", ", OPS),
                     op == null ? "null" : "'" + op + "'");
         };

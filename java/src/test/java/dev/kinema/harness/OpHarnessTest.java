@@ -69,6 +69,12 @@ class OpHarnessTest {
                 () -> RandomCases.groupNorm(42, new long[] {1, 4, 3, 5, 40}, 8, true, false, 0),
                 () -> RandomCases.groupNorm(43, new long[] {1, 2, 6, 6, 24}, 24, false, false, 1000),
                 () -> RandomCases.groupNorm(44, new long[] {2, 2, 4, 4, 96}, 32, true, true, 1000),
+                () -> RandomCases.elementwise("add", 81, new long[] {2, 3, 4, 5, 67}, 1, 3),
+                () -> RandomCases.elementwise("mul", 82, new long[] {1, 2, 3, 3, 320}, 0, 3),
+                () -> RandomCases.elementwise("silu", 83, new long[] {1, 4, 9, 9, 37}, 0, 30),
+                () -> RandomCases.elementwise("gelu", 84, new long[] {2, 1001}, 0, 8),
+                () -> RandomCases.elementwise("scale_add", 85, new long[] {2, 4, 4, 4, 16}, 5, 3),
+                () -> RandomCases.elementwise("add", 86, new long[] {0, 5}, 1, 1),
                 () -> RandomCases.layerNorm(51, new long[] {2, 9, 77}, true, true, true, true, 0),
                 () -> RandomCases.layerNorm(52, new long[] {3, 2, 4, 1152}, true, false, false, true, 1000),
                 () -> RandomCases.layerNorm(53, new long[] {1, 5}, false, false, false, false, 0),
@@ -76,7 +82,13 @@ class OpHarnessTest {
                 () -> RandomCases.temporalAttention(62, new long[] {1, 1, 2, 3, 80}, 2, 0, false, true, 1, 3.0),
                 () -> RandomCases.temporalAttention(63, new long[] {2, 3, 2, 2, 128}, 2, 1, false, true, 3, 3.0),
                 () -> RandomCases.temporalAttention(64, new long[] {1, 7, 2, 1, 128}, 1, 0, true, true, 11, 3.0),
-                () -> RandomCases.temporalAttention(65, new long[] {1, 37, 1, 2, 48}, 2, 5, true, true, 40, 10.0));
+                () -> RandomCases.temporalAttention(65, new long[] {1, 37, 1, 2, 48}, 2, 5, true, true, 40, 10.0),
+                () -> RandomCases.frameAttention(71, new long[] {1, 2, 70, 2, 40}, new long[] {1, 2, 77, 2, 40}, "same", 3.0),
+                () -> RandomCases.frameAttention(72, new long[] {1, 3, 17, 1, 64}, new long[] {1, 2, 33, 1, 64}, "first", 3.0),
+                () -> RandomCases.frameAttention(73, new long[] {1, 3, 9, 1, 80}, new long[] {1, 3, 9, 1, 80}, "sparse_causal", 10.0),
+                () -> RandomCases.frameAttention(74, new long[] {1, 2, 5, 1, 128}, new long[] {1, 3, 20, 1, 128}, "all", 3.0),
+                () -> RandomCases.frameAttention(75, new long[] {2, 2, 8, 2, 40}, new long[] {2, 77, 2, 40}, "context", 3.0),
+                () -> RandomCases.frameAttention(76, new long[] {1, 1, 3, 1, 7}, new long[] {1, 1, 1, 7}, "context", 3.0));
     }
 
     static Stream<Arguments> cases() {

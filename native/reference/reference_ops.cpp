@@ -1,3 +1,4 @@
+// reference_ops.cpp - see reference_ops.h.
 #include "reference_ops.h"
 
 #include <algorithm>
@@ -5,8 +6,10 @@
 
 #include "kinema.h"
 
-std::vector<double> conv3d_reference(const ConvShape &s, const std::vector<float> &x, const std::vector<float> &w,
-                                     const std::vector<float> &bias, const std::vector<float> &residual) {
+namespace kinema::ref {
+
+std::vector<double> conv3d_reference(const ConvShape &s, const float *x, const float *w, const float *bias,
+                                     const float *residual) {
     const int64_t ho_count = s.out_height(), wo_count = s.out_width();
     const int pt = s.kt / 2, ph = s.kh / 2, pw = s.kw / 2;
     std::vector<double> y(static_cast<size_t>(s.output_count()));
@@ -15,7 +18,7 @@ std::vector<double> conv3d_reference(const ConvShape &s, const std::vector<float
             for (int64_t ho = 0; ho < ho_count; ++ho)
                 for (int64_t wo = 0; wo < wo_count; ++wo)
                     for (int64_t co = 0; co < s.out_channels; ++co) {
-                        double acc = bias.empty() ? 0.0 : bias[co];
+                        double acc = bias != nullptr ? bias[co] : 0.0;
                         for (int64_t ci = 0; ci < s.in_channels; ++ci)
                             for (int dt = 0; dt < s.kt; ++dt)
                                 for (int dh = 0; dh < s.kh; ++dh)
@@ -35,22 +38,26 @@ std::vector<double> conv3d_reference(const ConvShape &s, const std::vector<float
                                     }
                         const int64_t out =
                             (((b * s.frames + t) * ho_count + ho) * wo_count + wo) * s.out_channels + co;
-                        if (!residual.empty()) acc += residual[out];
-                        y[out] = acc;
+                        if (residual != nullptr) acc += residual[out];
+                        y[static_cast<size_t>(out)] = acc;
                     }
     return y;
 }
 
-std::vector<double> ddim_reference(const DdimScalars &k, const std::vector<float> &x, const std::vector<float> &out_c,
-                                   const std::vector<float> &out_u, const std::vector<float> &noise,
-                                   std::vector<double> *x0_out) {
+std::vector<double> ddim_reference(int64_t n, const DdimScalars &k, const float *x, const float *out_c,
+                                   const float *out_u, const float *noise, std::vector<double> *x0_out) {
+    std::vector<double> y(static_cast<size_t>(n));
+    if (x0_out != nullptr) x0_out->assign(static_cast<size_t>(n), 0.0);
     const double at = k.alpha_t, st = k.sigma_t, as = k.alpha_s, ss = k.sigma_s;
-    const double sigma_eta = k.eta * (ss / st) * std::sqrt(st * st - std::pow(at * ss / as, 2));
-    std::vector<double> y(x.size());
-    x0_out->assign(x.size(), 0.0);
-    for (size_t i = 0; i < x.size(); ++i) {
+    // Only eta > 0 needs sigma_eta; clamping the radicands keeps rounding below 0 from making NaN.
+    double sigma_eta = 0.0;
+    if (k.eta > 0) {
+        const double r = at * ss / as;
+        sigma_eta = k.eta * (ss / st) * std::sqrt(std::max(0.0, st * st - r * r));
+    }
+    for (int64_t i = 0; i < n; ++i) {
         const double xv = x[i];
-        const double m = out_u.empty() ? out_c[i] : out_u[i] + k.guidance * (double(out_c[i]) - out_u[i]);
+        const double m = out_u != nullptr ? out_u[i] + k.guidance * (double(out_c[i]) - out_u[i]) : out_c[i];
         double x0, eps;
         if (k.prediction == KN_PREDICTION_EPS) {
             x0 = (xv - st * m) / at;
@@ -63,13 +70,15 @@ std::vector<double> ddim_reference(const DdimScalars &k, const std::vector<float
             eps = (xv - at * x0) / st;
         }
         if (k.clip_x0 > 0) {
-            x0 = std::clamp(x0, -k.clip_x0, k.clip_x0);
+            x0 = std::isnan(x0) ? x0 : std::min(std::max(x0, -k.clip_x0), k.clip_x0);
             eps = (xv - at * x0) / st;
         }
-        double yv = as * x0 + std::sqrt(ss * ss - sigma_eta * sigma_eta) * eps;
-        if (!noise.empty()) yv += sigma_eta * noise[i];
-        y[i] = yv;
-        (*x0_out)[i] = x0;
+        double yv = as * x0 + std::sqrt(std::max(0.0, ss * ss - sigma_eta * sigma_eta)) * eps;
+        if (noise != nullptr) yv += sigma_eta * noise[i];
+        y[static_cast<size_t>(i)] = yv;
+        if (x0_out != nullptr) (*x0_out)[static_cast<size_t>(i)] = x0;
     }
     return y;
 }
+
+}  // namespace kinema::ref
