@@ -194,6 +194,31 @@ int32_t op_elementwise(const kn_exec *e, const kn_elementwise_params *p) {
     return st ? st : kn_cuda_elementwise(stream_of(e), p);
 }
 
+int32_t op_upsample_nearest(const kn_exec *e, const kn_upsample_nearest_params *p) {
+    const int32_t st = select_device(e, "upsample_nearest");
+    return st ? st : kn_cuda_upsample_nearest(stream_of(e), p);
+}
+
+int32_t op_patchify(const kn_exec *e, const kn_patch_params *p) {
+    const int32_t st = select_device(e, "patchify");
+    return st ? st : kn_cuda_patchify(stream_of(e), p);
+}
+
+int32_t op_unpatchify(const kn_exec *e, const kn_patch_params *p) {
+    const int32_t st = select_device(e, "unpatchify");
+    return st ? st : kn_cuda_unpatchify(stream_of(e), p);
+}
+
+int32_t op_alpha_blend(const kn_exec *e, const kn_alpha_blend_params *p) {
+    const int32_t st = select_device(e, "alpha_blend");
+    return st ? st : kn_cuda_alpha_blend(stream_of(e), p);
+}
+
+int32_t op_timestep_embedding(const kn_exec *e, const kn_timestep_embedding_params *p) {
+    const int32_t st = select_device(e, "timestep_embedding");
+    return st ? st : kn_cuda_timestep_embedding(stream_of(e), p);
+}
+
 // Filled by field name, so the table does not depend on the field order of kn_backend_ops (backend.h).
 // A new op adds its line to the ops block below; fields left unset stay NULL.
 kn_backend_ops make_ops() {
@@ -219,6 +244,11 @@ kn_backend_ops make_ops() {
     ops.conv3d = op_conv3d;
     ops.attention = op_attention;
     ops.elementwise = op_elementwise;
+    ops.upsample_nearest = op_upsample_nearest;
+    ops.patchify = op_patchify;
+    ops.unpatchify = op_unpatchify;
+    ops.alpha_blend = op_alpha_blend;
+    ops.timestep_embedding = op_timestep_embedding;
     return ops;
 }
 

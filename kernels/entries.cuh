@@ -21,6 +21,11 @@ int32_t kn_cuda_linear(cudaStream_t stream, const kn_linear_params *p);  // line
 int32_t kn_cuda_conv3d(cudaStream_t stream, const kn_conv3d_params *p);  // linear.cu
 int32_t kn_cuda_attention(cudaStream_t stream, const kn_attention_params *p);  // frame_attention.cu
 int32_t kn_cuda_elementwise(cudaStream_t stream, const kn_elementwise_params *p);  // elementwise.cu
+int32_t kn_cuda_upsample_nearest(cudaStream_t stream, const kn_upsample_nearest_params *p);  // resample.cu
+int32_t kn_cuda_patchify(cudaStream_t stream, const kn_patch_params *p);  // resample.cu
+int32_t kn_cuda_unpatchify(cudaStream_t stream, const kn_patch_params *p);  // resample.cu
+int32_t kn_cuda_alpha_blend(cudaStream_t stream, const kn_alpha_blend_params *p);  // resample.cu
+int32_t kn_cuda_timestep_embedding(cudaStream_t stream, const kn_timestep_embedding_params *p);  // resample.cu
 
 inline const char *kn_cuda_dtype_name(int32_t dtype) {
     switch (dtype) {

@@ -10,7 +10,7 @@
 //   FLOPs 2*M*N*K = 215 GFLOP -> 3.2 ms at SIMT peak; bytes (x + y + w) 2*335 + 6.5 MB -> 0.2 ms:
 //   compute bound, ~512 FLOP per byte. A 64x64x16 tile does 64K FMAs per 8 KB of shared loads,
 //   so shared bandwidth (not DRAM) is the SIMT limit; tensor cores (989 TFLOP/s bf16) would make
-//   it memory bound, which is the f16/bf16 mma.sync path this file does not have yet.
+//   it memory bound: f16/bf16 take the mma.sync path of linear_mma.cu (forwarded by kn_cuda_linear).
 //
 // conv3d: the cube-style shapes (KT x KS x KS with KS in {1, 3}, KT in {1, 3}) run conv_igemm.cuh's
 // implicit GEMM (128x64 tile, same napkin math as conv_spatial: 3x3x3 C=320 at 16x64x64 is 362 GFLOP,
@@ -21,6 +21,8 @@
 
 #include "conv_igemm.cuh"
 #include "entries.cuh"
+#include "epilogue.cuh"
+#include "linear_mma.cuh"
 
 namespace {
 
@@ -42,16 +44,8 @@ struct LinearArgs {
     int32_t act;
 };
 
-__device__ __forceinline__ float gelu_erf(float v) { return 0.5f * v * (1.0f + erff(v * 0.70710678118654752f)); }
-
-__device__ __forceinline__ float activate(int act, float v) {
-    switch (act) {
-        case KN_ACT_GELU: return gelu_erf(v);
-        case KN_ACT_GELU_TANH: return 0.5f * v * (1.0f + tanhf(0.79788456080286536f * (v + 0.044715f * v * v * v)));
-        case KN_ACT_SILU: return v / (1.0f + expf(-v));
-        default: return v;
-    }
-}
+using kn_epilogue::activate;  // epilogue.cuh: the same f32 activations as linear_mma.cu's kernel
+using kn_epilogue::gelu_erf;
 
 // Loads a [64 rows][16 k] slice of a row-major [rows][k] matrix into shared [16][kPad] (transposed).
 __device__ __forceinline__ void load_slice(float (*dst)[kPad], const float *src, int64_t row0, int64_t rows,
@@ -183,6 +177,8 @@ int32_t kn_cuda_linear(cudaStream_t stream, const kn_linear_params *p) {
     const char *op = "linear";
     const kn_tensor *tensors[] = {&p->x, &p->w, &p->b, &p->residual, &p->gate, &p->y};
     const char *names[] = {"x", "w", "b", "residual", "gate", "y"};
+    // f16/bf16 (validation guarantees one dtype for all tensors) go to the tensor-core kernel.
+    if (p->x.dtype == KN_DTYPE_F16 || p->x.dtype == KN_DTYPE_BF16) return kn_cuda_linear_mma(stream, p);
     if (const int32_t st = require_f32_all(op, tensors, names, 6)) return st;
     LinearArgs a;
     const int rank = p->x.rank;

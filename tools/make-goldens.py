@@ -455,6 +455,103 @@ CASES.update({
 })
 
 
+
+def upsample_nearest(inputs, attrs):
+    """F.interpolate(mode="nearest", scale_factor=(1, 2, 2)) on NCTHW."""
+    return {"y": P_inv(F.interpolate(P(d(inputs["x"])), scale_factor=(1, 2, 2), mode="nearest"))}
+
+
+def patchify(inputs, attrs):
+    """[B,T,H,W,C] -> [B,T,(H/p)*(W/p),p*p*C]: patches row-major, inside a patch (ph, pw, c)."""
+    x, p = d(inputs["x"]), int(attrs["p"])
+    B, T, H, W, C = x.shape
+    y = x.reshape(B, T, H // p, p, W // p, p, C).permute(0, 1, 2, 4, 3, 5, 6)
+    return {"y": y.reshape(B, T, (H // p) * (W // p), p * p * C)}
+
+
+def unpatchify(inputs, attrs):
+    x, p, H, W = d(inputs["x"]), int(attrs["p"]), int(attrs["H"]), int(attrs["W"])
+    B, T, N, K = x.shape
+    C = K // (p * p)
+    y = x.reshape(B, T, H // p, W // p, p, p, C).permute(0, 1, 2, 4, 3, 5, 6)
+    return {"y": y.reshape(B, T, H, W, C)}
+
+
+def alpha_blend(inputs, attrs):
+    mix = d(inputs["mix"])
+    alpha = torch.sigmoid(mix) if attrs.get("mode", "learned") == "learned" else mix
+    return {"y": alpha * d(inputs["x_spatial"]) + (1 - alpha) * d(inputs["x_temporal"])}
+
+
+def timestep_embedding(inputs, attrs):
+    """diffusers' get_timestep_embedding(t, dim, flip_sin_to_cos, downscale_freq_shift, 1, max_period) in float64."""
+    t, dim = d(inputs["t"]), int(attrs["dim"])
+    flip = attrs.get("flip_sin_to_cos", "false") in ("true", "1")
+    shift = float(attrs.get("downscale_freq_shift", "1"))
+    max_period = float(attrs.get("max_period", "10000"))
+    half = dim // 2
+    exponent = -math.log(max_period) * torch.arange(half, dtype=torch.float64) / (half - shift)
+    emb = t[:, None] * torch.exp(exponent)[None, :]
+    emb = torch.cat([torch.sin(emb), torch.cos(emb)], dim=-1)
+    if flip:
+        emb = torch.cat([emb[:, half:], emb[:, :half]], dim=-1)
+    return {"y": emb}
+
+
+def resample_case(seed, shape, **attrs):
+    g = torch.Generator().manual_seed(seed)
+    return {"x": uniform(g, *shape)}, {k: str(v) for k, v in attrs.items()}
+
+
+def alpha_blend_case(seed, shape, mode, mix):
+    g = torch.Generator().manual_seed(seed)
+    inputs = {"x_spatial": uniform(g, *shape), "x_temporal": uniform(g, *shape, scale=3.0),
+              "mix": torch.tensor([mix], dtype=torch.float32)}
+    return inputs, {"mode": mode}
+
+
+def timestep_case(seed, batch, dim, flip, shift, max_period="10000.0"):
+    g = torch.Generator().manual_seed(seed)
+    t = torch.floor(torch.rand(batch, generator=g, dtype=torch.float64) * 1000).float()
+    return {"t": t}, {"dim": str(dim), "flip_sin_to_cos": "true" if flip else "false",
+                      "downscale_freq_shift": str(shift), "max_period": max_period}
+
+
+OPS.update({"upsample_nearest": upsample_nearest, "patchify": patchify, "unpatchify": unpatchify,
+            "alpha_blend": alpha_blend, "timestep_embedding": timestep_embedding})
+CASES.update({
+    "upsample_nearest": {
+        "odd_c3": resample_case(1001, [2, 3, 5, 7, 3]),
+        "t1_c16": resample_case(1002, [1, 1, 4, 3, 16]),
+        "one_pixel": resample_case(1003, [1, 2, 1, 1, 5]),
+        "c1_b2": resample_case(1004, [2, 2, 3, 4, 1]),
+    },
+    "patchify": {
+        "p2": resample_case(1011, [1, 2, 4, 6, 3], p=2),
+        "p3_b2": resample_case(1012, [2, 1, 6, 9, 4], p=3),
+        "p1": resample_case(1013, [1, 1, 3, 5, 2], p=1),
+        "p4_one_token": resample_case(1014, [1, 2, 4, 4, 3], p=4),
+    },
+    "unpatchify": {
+        "p2": resample_case(1021, [1, 2, 6, 12], p=2, H=4, W=6),
+        "p4_one_token": resample_case(1022, [2, 1, 1, 32], p=4, H=4, W=4),
+        "p3_wide": resample_case(1023, [1, 1, 6, 45], p=3, H=6, W=9),
+        "p1": resample_case(1024, [1, 3, 6, 7], p=1, H=2, W=3),
+    },
+    "alpha_blend": {
+        "learned": alpha_blend_case(1031, [1, 2, 3, 4, 8], "learned", -0.7),
+        "fixed": alpha_blend_case(1032, [2, 3, 5], "fixed", 0.3),
+        "learned_large_mix": alpha_blend_case(1033, [1, 3, 2, 2, 16], "learned", 4.5),
+        "fixed_outside_01": alpha_blend_case(1034, [4, 7], "fixed", -1.25),
+    },
+    "timestep_embedding": {
+        "sd_320": timestep_case(1041, 4, 320, True, 0.0),
+        "ddpm_128_shift1": timestep_case(1042, 3, 128, False, 1.0),
+        "period100_dim6": timestep_case(1043, 2, 6, False, -2.0, "100.0"),
+        "dim2_flip": timestep_case(1044, 5, 2, True, 0.0),
+    },
+})
+
 def write_safetensors(path, tensors, metadata):
     """Header: 8-byte little-endian length, JSON padded with spaces to 8 bytes; then raw f32 LE data."""
     header = {"__metadata__": metadata}

@@ -10,6 +10,7 @@
 #include "frame_attention.h"
 #include "linear_ops.h"
 #include "norm_ops.h"
+#include "resample_ops.h"
 
 namespace kinema::cpu {
 namespace {
@@ -75,6 +76,13 @@ int32_t run_linear(const kn_exec *e, const kn_linear_params *p) { return linear(
 int32_t run_conv3d(const kn_exec *e, const kn_conv3d_params *p) { return conv3d(*e, *p, best_isa()); }
 int32_t run_attention(const kn_exec *e, const kn_attention_params *p) { return attention(*e, *p, best_isa()); }
 int32_t run_elementwise(const kn_exec *e, const kn_elementwise_params *p) { return elementwise(*e, *p, best_isa()); }
+int32_t run_upsample_nearest(const kn_exec *e, const kn_upsample_nearest_params *p) { return upsample_nearest(*e, *p); }
+int32_t run_patchify(const kn_exec *e, const kn_patch_params *p) { return patchify(*e, *p); }
+int32_t run_unpatchify(const kn_exec *e, const kn_patch_params *p) { return unpatchify(*e, *p); }
+int32_t run_alpha_blend(const kn_exec *e, const kn_alpha_blend_params *p) { return alpha_blend(*e, *p); }
+int32_t run_timestep_embedding(const kn_exec *e, const kn_timestep_embedding_params *p) {
+    return timestep_embedding(*e, *p);
+}
 
 // Filled by field name, so the table does not depend on the field order of kn_backend_ops (backend.h).
 // A new op adds its line after the others; fields left unset stay NULL.
@@ -100,6 +108,11 @@ kn_backend_ops make_table() {
     t.conv3d = run_conv3d;
     t.attention = run_attention;
     t.elementwise = run_elementwise;
+    t.upsample_nearest = run_upsample_nearest;
+    t.patchify = run_patchify;
+    t.unpatchify = run_unpatchify;
+    t.alpha_blend = run_alpha_blend;
+    t.timestep_embedding = run_timestep_embedding;
     return t;
 }
 

@@ -307,6 +307,67 @@ typedef struct kn_elementwise_params {
 
 int32_t kn_elementwise(kn_context ctx, kn_stream stream, const kn_elementwise_params *params);
 
+/* upsample_nearest: spatial nearest-neighbour upsampling by 2 (OPS.md resample and patches).
+ * x[B,T,H,W,C], y[B,T,2H,2W,C]; y[b,t,i,j,c] = x[b,t,i/2,j/2,c]. y may not overlap x. */
+typedef struct kn_upsample_nearest_params {
+    kn_tensor x;
+    kn_tensor y;
+} kn_upsample_nearest_params;
+
+int32_t kn_upsample_nearest(kn_context ctx, kn_stream stream, const kn_upsample_nearest_params *params);
+
+/* patchify and unpatchify (OPS.md resample and patches) share one params struct.
+ * patchify:   x[B,T,H,W,C] -> y[B,T,(H/p)*(W/p),p*p*C]; p divides H and W; patches in row-major order,
+ *             inside a patch (ph, pw, c) with c fastest.
+ * unpatchify: x[B,T,N,p*p*C] -> y[B,T,H,W,C], its exact inverse. H and W are taken from y's shape
+ *             (the caller passes the output shape); p divides them, N == (H/p)*(W/p) and x's last
+ *             dim == p*p*C. In both, y may not overlap x. */
+typedef struct kn_patch_params {
+    kn_tensor x;
+    kn_tensor y;
+    int32_t p; /* >= 1 */
+    int32_t reserved0;
+} kn_patch_params;
+
+int32_t kn_patchify(kn_context ctx, kn_stream stream, const kn_patch_params *params);
+int32_t kn_unpatchify(kn_context ctx, kn_stream stream, const kn_patch_params *params);
+
+/* How kn_alpha_blend turns mix into alpha (OPS.md alpha_blend). */
+enum kn_blend_mode {
+    KN_BLEND_FIXED = 0,  /* alpha = mix */
+    KN_BLEND_LEARNED = 1 /* alpha = sigmoid(mix) */
+};
+
+/* alpha_blend: the Video LDM / SVD merge of a spatial and a temporal path.
+ * x_spatial and x_temporal share one shape (rank 0..8), mix[1] (device memory, read by the kernel),
+ * y shaped as x_spatial: y = alpha*x_spatial + (1-alpha)*x_temporal. y may be x_spatial or x_temporal
+ * itself (in place); y may not otherwise overlap them, and never overlaps mix. */
+typedef struct kn_alpha_blend_params {
+    kn_tensor x_spatial;
+    kn_tensor x_temporal;
+    kn_tensor mix;
+    kn_tensor y;
+    int32_t mode; /* enum kn_blend_mode */
+    int32_t reserved0;
+} kn_alpha_blend_params;
+
+int32_t kn_alpha_blend(kn_context ctx, kn_stream stream, const kn_alpha_blend_params *params);
+
+/* timestep_embedding: diffusers' get_timestep_embedding(t, dim, flip_sin_to_cos, downscale_freq_shift,
+ * scale=1, max_period). t[B], y[B,dim]; half = dim/2, freq_i = exp(-ln(max_period)*i/(half - shift)),
+ * y[b] = [sin(t[b]*freq), cos(t[b]*freq)], halves swapped when flip_sin_to_cos. Frequencies and
+ * arguments are computed in double. y may not overlap t. */
+typedef struct kn_timestep_embedding_params {
+    kn_tensor t;
+    kn_tensor y;
+    double downscale_freq_shift; /* finite, half - shift != 0 */
+    double max_period;           /* finite, > 0 (diffusers' default 10000) */
+    int32_t dim;                 /* even, >= 2 */
+    int32_t flip_sin_to_cos;     /* 0 or 1 */
+} kn_timestep_embedding_params;
+
+int32_t kn_timestep_embedding(kn_context ctx, kn_stream stream, const kn_timestep_embedding_params *params);
+
 #ifdef __cplusplus
 }
 #endif

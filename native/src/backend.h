@@ -55,6 +55,11 @@ typedef struct kn_backend_ops {
     int32_t (*conv3d)(const kn_exec *e, const kn_conv3d_params *p);
     int32_t (*attention)(const kn_exec *e, const kn_attention_params *p);
     int32_t (*elementwise)(const kn_exec *e, const kn_elementwise_params *p);
+    int32_t (*upsample_nearest)(const kn_exec *e, const kn_upsample_nearest_params *p);
+    int32_t (*patchify)(const kn_exec *e, const kn_patch_params *p);
+    int32_t (*unpatchify)(const kn_exec *e, const kn_patch_params *p);
+    int32_t (*alpha_blend)(const kn_exec *e, const kn_alpha_blend_params *p);
+    int32_t (*timestep_embedding)(const kn_exec *e, const kn_timestep_embedding_params *p);
 } kn_backend_ops;
 
 /* The one symbol a plugin exports. Returns NULL (after host->set_error) if it cannot initialise. */

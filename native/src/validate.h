@@ -17,6 +17,11 @@ int32_t kn_validate_linear(const kn_linear_params *p);  // validate_linear.cpp
 int32_t kn_validate_conv3d(const kn_conv3d_params *p);  // validate_linear.cpp
 int32_t kn_validate_attention(const kn_attention_params *p);  // validate_frame_attention.cpp
 int32_t kn_validate_elementwise(const kn_elementwise_params *p);  // validate_elementwise.cpp
+int32_t kn_validate_upsample_nearest(const kn_upsample_nearest_params *p);  // validate_resample.cpp
+int32_t kn_validate_patchify(const kn_patch_params *p);  // validate_resample.cpp
+int32_t kn_validate_unpatchify(const kn_patch_params *p);  // validate_resample.cpp
+int32_t kn_validate_alpha_blend(const kn_alpha_blend_params *p);  // validate_resample.cpp
+int32_t kn_validate_timestep_embedding(const kn_timestep_embedding_params *p);  // validate_resample.cpp
 
 // Bytes spanned by a dense tensor (numel * element size), or -1 if its description is invalid.
 int64_t kn_tensor_bytes(const kn_tensor *t);

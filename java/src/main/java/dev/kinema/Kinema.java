@@ -271,6 +271,42 @@ public final class Kinema implements AutoCloseable {
         ElementwiseOps.run(this, op, x, zOrNull, a, b, ConvOps.output(op, y));
     }
 
+    /** upsample_nearest (OPS.md): x[B,T,H,W,C] to y[B,T,2H,2W,C], spatial nearest; y newly allocated. */
+    public Tensor upsampleNearest(Tensor x) {
+        return ResampleOps.upsampleNearest(this, x);
+    }
+
+    /** patchify (OPS.md): x[B,T,H,W,C] to y[B,T,(H/p)*(W/p),p*p*C], patches row-major, inside one (ph, pw, c). */
+    public Tensor patchify(Tensor x, int p) {
+        return ResampleOps.patchify(this, x, p);
+    }
+
+    /** unpatchify (OPS.md): the inverse of patchify; the image's H and W are given, C follows from x. */
+    public Tensor unpatchify(Tensor x, int p, long h, long w) {
+        return ResampleOps.unpatchify(this, x, p, h, w);
+    }
+
+    /**
+     * alpha_blend (OPS.md): y = alpha*xSpatial + (1-alpha)*xTemporal with alpha = mix[0] (fixed) or
+     * sigmoid(mix[0]) (learned); mix is a one-element tensor of this runtime. y newly allocated.
+     */
+    public Tensor alphaBlend(Tensor xSpatial, Tensor xTemporal, Tensor mix, boolean learned) {
+        return ResampleOps.alphaBlend(this, xSpatial, xTemporal, mix, learned, null);
+    }
+
+    /** alpha_blend into y, which may be xSpatial or xTemporal itself (in place). */
+    public void alphaBlendInto(Tensor xSpatial, Tensor xTemporal, Tensor mix, boolean learned, Tensor y) {
+        ResampleOps.alphaBlend(this, xSpatial, xTemporal, mix, learned, ConvOps.output(ResampleOps.ALPHA_BLEND, y));
+    }
+
+    /**
+     * timestep_embedding (OPS.md): diffusers' get_timestep_embedding(t, dim, flipSinToCos,
+     * downscaleFreqShift, 1, maxPeriod) of t[B], as y[B, dim] (dim even).
+     */
+    public Tensor timestepEmbedding(Tensor t, int dim, boolean flipSinToCos, double downscaleFreqShift, double maxPeriod) {
+        return ResampleOps.timestepEmbedding(this, t, dim, flipSinToCos, downscaleFreqShift, maxPeriod);
+    }
+
     /** conv3d into y; residual may be y itself. */
     public void conv3dInto(Tensor x, Tensor w, Tensor bOrNull, Tensor residualOrNull, Tensor y) {
         LinearOps.conv3d(this, x, w, bOrNull, residualOrNull, ConvOps.output(LinearOps.CONV3D, y));

@@ -33,6 +33,12 @@ final class NamedOps {
             entry(ElementwiseOps.SILU, new Spec(List.of("x"), List.of(), Set.of())),
             entry(ElementwiseOps.GELU, new Spec(List.of("x"), List.of(), Set.of())),
             entry(ElementwiseOps.SCALE_ADD, new Spec(List.of("x", "z"), List.of(), Set.of("a", "b"))),
+            entry(ResampleOps.UPSAMPLE_NEAREST, new Spec(List.of("x"), List.of(), Set.of())),
+            entry(ResampleOps.PATCHIFY, new Spec(List.of("x"), List.of(), Set.of("p"))),
+            entry(ResampleOps.UNPATCHIFY, new Spec(List.of("x"), List.of(), Set.of("p", "H", "W"))),
+            entry(ResampleOps.ALPHA_BLEND, new Spec(List.of("x_spatial", "x_temporal", "mix"), List.of(), Set.of("mode"))),
+            entry(ResampleOps.TIMESTEP_EMBEDDING, new Spec(List.of("t"), List.of(),
+                    Set.of("dim", "flip_sin_to_cos", "downscale_freq_shift", "max_period"))),
             entry(ConvOps.CONV_SPATIAL, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of("stride"))),
             entry(ConvOps.CONV_TEMPORAL, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of())),
             entry(DdimOp.DDIM_STEP, new Spec(List.of("x", "out_c"), List.of("out_u", "noise"),
@@ -91,6 +97,7 @@ final class NamedOps {
 
         double[] elementwise = op.equals(ElementwiseOps.SCALE_ADD) ? ElementwiseOps.parseAttrs(op, attributes)
                 : new double[] {1, 1};
+        ResampleOps.NamedAttrs resample = ResampleOps.NamedAttrs.parse(op, attributes);
         List<Tensor> uploaded = new ArrayList<>();
         try {
             Map<String, Tensor> on = new HashMap<>();
@@ -109,6 +116,8 @@ final class NamedOps {
                 case FrameAttentionOp.ATTENTION -> Map.of("y", FrameAttentionOp.runNamed(runtime, on, frameAttention));
                 case ElementwiseOps.ADD, ElementwiseOps.MUL, ElementwiseOps.SILU, ElementwiseOps.GELU,
                         ElementwiseOps.SCALE_ADD -> Map.of("y", ElementwiseOps.runNamed(runtime, op, on, elementwise));
+                case ResampleOps.UPSAMPLE_NEAREST, ResampleOps.PATCHIFY, ResampleOps.UNPATCHIFY, ResampleOps.ALPHA_BLEND,
+                        ResampleOps.TIMESTEP_EMBEDDING -> Map.of("y", ResampleOps.runNamed(runtime, op, on, resample));
                 case LinearOps.CONV3D -> Map.of("y",
                         runtime.conv3d(on.get("x"), on.get("w"), on.get("b"), on.get("residual")));
                 default -> {

@@ -1892,4 +1892,332 @@ public class kinema_h {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class kn_upsample_nearest {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_upsample_nearest");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_upsample_nearest(kn_context ctx, kn_stream stream, const kn_upsample_nearest_params *params)
+     * }
+     */
+    public static FunctionDescriptor kn_upsample_nearest$descriptor() {
+        return kn_upsample_nearest.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_upsample_nearest(kn_context ctx, kn_stream stream, const kn_upsample_nearest_params *params)
+     * }
+     */
+    public static MethodHandle kn_upsample_nearest$handle() {
+        return kn_upsample_nearest.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_upsample_nearest(kn_context ctx, kn_stream stream, const kn_upsample_nearest_params *params)
+     * }
+     */
+    public static MemorySegment kn_upsample_nearest$address() {
+        return kn_upsample_nearest.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_upsample_nearest(kn_context ctx, kn_stream stream, const kn_upsample_nearest_params *params)
+     * }
+     */
+    public static int kn_upsample_nearest(MemorySegment ctx, MemorySegment stream, MemorySegment params) {
+        var mh$ = kn_upsample_nearest.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_upsample_nearest", ctx, stream, params);
+            }
+            return (int)mh$.invokeExact(ctx, stream, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class kn_patchify {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_patchify");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_patchify(kn_context ctx, kn_stream stream, const kn_patch_params *params)
+     * }
+     */
+    public static FunctionDescriptor kn_patchify$descriptor() {
+        return kn_patchify.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_patchify(kn_context ctx, kn_stream stream, const kn_patch_params *params)
+     * }
+     */
+    public static MethodHandle kn_patchify$handle() {
+        return kn_patchify.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_patchify(kn_context ctx, kn_stream stream, const kn_patch_params *params)
+     * }
+     */
+    public static MemorySegment kn_patchify$address() {
+        return kn_patchify.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_patchify(kn_context ctx, kn_stream stream, const kn_patch_params *params)
+     * }
+     */
+    public static int kn_patchify(MemorySegment ctx, MemorySegment stream, MemorySegment params) {
+        var mh$ = kn_patchify.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_patchify", ctx, stream, params);
+            }
+            return (int)mh$.invokeExact(ctx, stream, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class kn_unpatchify {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_unpatchify");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_unpatchify(kn_context ctx, kn_stream stream, const kn_patch_params *params)
+     * }
+     */
+    public static FunctionDescriptor kn_unpatchify$descriptor() {
+        return kn_unpatchify.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_unpatchify(kn_context ctx, kn_stream stream, const kn_patch_params *params)
+     * }
+     */
+    public static MethodHandle kn_unpatchify$handle() {
+        return kn_unpatchify.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_unpatchify(kn_context ctx, kn_stream stream, const kn_patch_params *params)
+     * }
+     */
+    public static MemorySegment kn_unpatchify$address() {
+        return kn_unpatchify.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_unpatchify(kn_context ctx, kn_stream stream, const kn_patch_params *params)
+     * }
+     */
+    public static int kn_unpatchify(MemorySegment ctx, MemorySegment stream, MemorySegment params) {
+        var mh$ = kn_unpatchify.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_unpatchify", ctx, stream, params);
+            }
+            return (int)mh$.invokeExact(ctx, stream, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+    private static final int KN_BLEND_FIXED = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_blend_mode.KN_BLEND_FIXED = 0
+     * }
+     */
+    public static int KN_BLEND_FIXED() {
+        return KN_BLEND_FIXED;
+    }
+    private static final int KN_BLEND_LEARNED = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_blend_mode.KN_BLEND_LEARNED = 1
+     * }
+     */
+    public static int KN_BLEND_LEARNED() {
+        return KN_BLEND_LEARNED;
+    }
+
+    private static class kn_alpha_blend {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_alpha_blend");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_alpha_blend(kn_context ctx, kn_stream stream, const kn_alpha_blend_params *params)
+     * }
+     */
+    public static FunctionDescriptor kn_alpha_blend$descriptor() {
+        return kn_alpha_blend.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_alpha_blend(kn_context ctx, kn_stream stream, const kn_alpha_blend_params *params)
+     * }
+     */
+    public static MethodHandle kn_alpha_blend$handle() {
+        return kn_alpha_blend.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_alpha_blend(kn_context ctx, kn_stream stream, const kn_alpha_blend_params *params)
+     * }
+     */
+    public static MemorySegment kn_alpha_blend$address() {
+        return kn_alpha_blend.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_alpha_blend(kn_context ctx, kn_stream stream, const kn_alpha_blend_params *params)
+     * }
+     */
+    public static int kn_alpha_blend(MemorySegment ctx, MemorySegment stream, MemorySegment params) {
+        var mh$ = kn_alpha_blend.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_alpha_blend", ctx, stream, params);
+            }
+            return (int)mh$.invokeExact(ctx, stream, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class kn_timestep_embedding {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_timestep_embedding");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_timestep_embedding(kn_context ctx, kn_stream stream, const kn_timestep_embedding_params *params)
+     * }
+     */
+    public static FunctionDescriptor kn_timestep_embedding$descriptor() {
+        return kn_timestep_embedding.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_timestep_embedding(kn_context ctx, kn_stream stream, const kn_timestep_embedding_params *params)
+     * }
+     */
+    public static MethodHandle kn_timestep_embedding$handle() {
+        return kn_timestep_embedding.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_timestep_embedding(kn_context ctx, kn_stream stream, const kn_timestep_embedding_params *params)
+     * }
+     */
+    public static MemorySegment kn_timestep_embedding$address() {
+        return kn_timestep_embedding.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_timestep_embedding(kn_context ctx, kn_stream stream, const kn_timestep_embedding_params *params)
+     * }
+     */
+    public static int kn_timestep_embedding(MemorySegment ctx, MemorySegment stream, MemorySegment params) {
+        var mh$ = kn_timestep_embedding.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_timestep_embedding", ctx, stream, params);
+            }
+            return (int)mh$.invokeExact(ctx, stream, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }

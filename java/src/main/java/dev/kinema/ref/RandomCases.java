@@ -227,6 +227,58 @@ public final class RandomCases {
         return new OpCase(op, "x" + dims(x) + (binary ? " z" + dims(z) : "") + " scale" + num(scale), in, attrs);
     }
 
+    /** upsample_nearest on x[B,T,H,W,C]. */
+    public static OpCase upsampleNearest(long seed, long[] x) {
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("x", uniform(new SplittableRandom(seed), 1.0, x));
+        return new OpCase(ReferenceOps.UPSAMPLE_NEAREST, "x" + dims(x), in, Map.of());
+    }
+
+    /** patchify of x[B,T,H,W,C] with patch size p (dividing H and W). */
+    public static OpCase patchify(long seed, long[] x, int p) {
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("x", uniform(new SplittableRandom(seed), 1.0, x));
+        return new OpCase(ReferenceOps.PATCHIFY, "x" + dims(x) + " p" + p, in, Map.of("p", Integer.toString(p)));
+    }
+
+    /** unpatchify of tokens [B,T,(H/p)*(W/p),p*p*c] back to an image [B,T,H,W,c]. */
+    public static OpCase unpatchify(long seed, long b, long t, int h, int w, int c, int p) {
+        long[] x = {b, t, (long) (h / p) * (w / p), (long) p * p * c};
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("x", uniform(new SplittableRandom(seed), 1.0, x));
+        return new OpCase(ReferenceOps.UNPATCHIFY, "x" + dims(x) + " p" + p + " H" + h + " W" + w, in,
+                Map.of("p", Integer.toString(p), "H", Integer.toString(h), "W", Integer.toString(w)));
+    }
+
+    /** alpha_blend of two tensors of {@code shape} with mix[1] (mode fixed or learned). */
+    public static OpCase alphaBlend(long seed, long[] shape, String mode, double mix) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("x_spatial", uniform(rng, 1.0, shape));
+        in.put("x_temporal", uniform(rng, 3.0, shape));
+        in.put("mix", Tensor.hostFromFloats(new float[] {(float) mix}, 1));
+        return new OpCase(ReferenceOps.ALPHA_BLEND, mode + " mix" + num(mix) + " " + dims(shape), in, Map.of("mode", mode));
+    }
+
+    /** timestep_embedding of {@code batch} timesteps in [0, maxT). */
+    public static OpCase timestepEmbedding(long seed, int batch, double maxT, int dim, boolean flip, double shift,
+                                           double maxPeriod) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        float[] t = new float[batch];
+        for (int i = 0; i < batch; i++) {
+            t[i] = (float) Math.floor(maxT * rng.nextDouble());
+        }
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("t", Tensor.hostFromFloats(t, batch));
+        Map<String, String> attrs = new LinkedHashMap<>();
+        attrs.put("dim", Integer.toString(dim));
+        attrs.put("flip_sin_to_cos", Boolean.toString(flip));
+        attrs.put("downscale_freq_shift", Double.toString(shift));
+        attrs.put("max_period", Double.toString(maxPeriod));
+        return new OpCase(ReferenceOps.TIMESTEP_EMBEDDING, "B" + batch + " dim" + dim + (flip ? " flip" : "")
+                + " shift" + num(shift) + " period" + num(maxPeriod), in, attrs);
+    }
+
     /** A whole configuration of {@code op} drawn from {@code seed}, small enough for emulated kernels. */
     public static OpCase draw(String op, long seed) {
         SplittableRandom rng = new SplittableRandom(seed);
@@ -279,6 +331,17 @@ public final class RandomCases {
                     pick(rng, 1, 3, 3), rng.nextBoolean(), rng.nextBoolean());
             case ReferenceOps.ADD, ReferenceOps.MUL, ReferenceOps.SILU, ReferenceOps.GELU, ReferenceOps.SCALE_ADD ->
                     elementwise(op, caseSeed, x, rng.nextInt(6), pick(rng, 1, 3, 8));
+            case ReferenceOps.UPSAMPLE_NEAREST -> upsampleNearest(caseSeed, x);
+            case ReferenceOps.PATCHIFY, ReferenceOps.UNPATCHIFY -> {
+                int p = pick(rng, 1, 2, 3);
+                int h = p * (1 + rng.nextInt(4)), w = p * (1 + rng.nextInt(4));
+                yield op.equals(ReferenceOps.PATCHIFY) ? patchify(caseSeed, new long[] {x[0], x[1], h, w, x[4]}, p)
+                        : unpatchify(caseSeed, x[0], x[1], h, w, (int) x[4], p);
+            }
+            case ReferenceOps.ALPHA_BLEND -> alphaBlend(caseSeed, x, rng.nextBoolean() ? "fixed" : "learned",
+                    4 * rng.nextDouble() - 2);
+            case ReferenceOps.TIMESTEP_EMBEDDING -> timestepEmbedding(caseSeed, 1 + rng.nextInt(5), 1000,
+                    2 * pick(rng, 2, 3, 16, 64, 160), rng.nextBoolean(), pick(rng, 0, 1), pick(rng, 100, 10000));
             default -> throw new IllegalArgumentException("op: expected one of " + ReferenceOps.OPS + ", got " + op);
         };
     }

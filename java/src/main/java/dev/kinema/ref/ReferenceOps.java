@@ -31,7 +31,13 @@ public final class ReferenceOps {
     /** The ops this reference implements. */
     public static final String TEMPORAL_ATTENTION = ReferenceAttention.TEMPORAL_ATTENTION;
     public static final String ATTENTION = ReferenceFrameAttention.ATTENTION;
-    public static final List<String> OPS = List.of(CONV_SPATIAL, CONV_TEMPORAL, DDIM_STEP, GROUP_NORM, LAYER_NORM, LINEAR, CONV3D, TEMPORAL_ATTENTION, ADD, MUL, SILU, GELU, SCALE_ADD, ATTENTION);
+    public static final String UPSAMPLE_NEAREST = ReferenceResample.UPSAMPLE_NEAREST;
+    public static final String PATCHIFY = ReferenceResample.PATCHIFY;
+    public static final String UNPATCHIFY = ReferenceResample.UNPATCHIFY;
+    public static final String ALPHA_BLEND = ReferenceResample.ALPHA_BLEND;
+    public static final String TIMESTEP_EMBEDDING = ReferenceResample.TIMESTEP_EMBEDDING;
+    public static final List<String> OPS = List.of(CONV_SPATIAL, CONV_TEMPORAL, DDIM_STEP, GROUP_NORM, LAYER_NORM, LINEAR, CONV3D, TEMPORAL_ATTENTION, ADD, MUL, SILU, GELU, SCALE_ADD, ATTENTION,
+            UPSAMPLE_NEAREST, PATCHIFY, UNPATCHIFY, ALPHA_BLEND, TIMESTEP_EMBEDDING);
 
     private static final List<String> CONV_INPUTS = List.of("x", "w", "b", "residual");
     private static final List<String> DDIM_INPUTS = List.of("x", "out_c", "out_u", "noise");
@@ -60,6 +66,8 @@ public final class ReferenceOps {
             case ATTENTION -> ReferenceFrameAttention.run(inputs, attrs);
             case ADD, MUL, SILU, GELU, SCALE_ADD ->
                     ReferenceElementwise.run(op, inputs, new OpAttributes(op, attrs, ReferenceElementwise.attrs(op)));
+            case UPSAMPLE_NEAREST, PATCHIFY, UNPATCHIFY, ALPHA_BLEND, TIMESTEP_EMBEDDING ->
+                    ReferenceResample.run(op, inputs, new OpAttributes(op, attrs, ReferenceResample.attrs(op)));
             case null, default -> throw new InvalidArgumentException("run", "op", "one of " + String.join(", ", OPS),
                     op == null ? "null" : "'" + op + "'");
         };
