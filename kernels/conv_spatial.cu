@@ -11,6 +11,7 @@
 //   so DRAM traffic stays close to the 172 MB. 1x1 (K = Ci): 78 FLOP/byte, still compute bound.
 //   Tensor cores (989 TFLOP/s bf16) would make it memory bound: that is the later bf16 path.
 #include "conv_igemm.cuh"
+#include "conv_mma.cuh"
 #include "entries.cuh"
 
 namespace {
@@ -29,6 +30,9 @@ int32_t launch_conv_spatial(const kn_conv::ConvArgs &a, int kernel_size, cudaStr
 int32_t kn_cuda_conv_spatial(cudaStream_t stream, const kn_conv_spatial_params *p) {
     const char *op = "conv_spatial";
     int32_t st = KN_OK;
+    // f16/bf16 run on tensor cores (conv_mma.cu), which checks that every tensor has x's dtype.
+    if (p->x.dtype == KN_DTYPE_F16 || p->x.dtype == KN_DTYPE_BF16)
+        return kn_cuda_conv_mma(stream, op, p->x, p->w, p->b, p->residual, p->y, p->stride);
     if ((st = kn_cuda_require_f32(op, "x", p->x)) || (st = kn_cuda_require_f32(op, "w", p->w)) ||
         (st = kn_cuda_require_f32(op, "b", p->b)) || (st = kn_cuda_require_f32(op, "residual", p->residual)) ||
         (st = kn_cuda_require_f32(op, "y", p->y))) {

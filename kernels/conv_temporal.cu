@@ -11,11 +11,15 @@
 //   ~240 FLOP/byte: compute bound in f32; a block's 128 pixels of frames t-1..t+1 are re-read
 //   through L2 (3x x traffic at worst, still far below the compute time).
 #include "conv_igemm.cuh"
+#include "conv_mma.cuh"
 #include "entries.cuh"
 
 int32_t kn_cuda_conv_temporal(cudaStream_t stream, const kn_conv_temporal_params *p) {
     const char *op = "conv_temporal";
     int32_t st = KN_OK;
+    // f16/bf16 run on tensor cores (conv_mma.cu), which checks that every tensor has x's dtype.
+    if (p->x.dtype == KN_DTYPE_F16 || p->x.dtype == KN_DTYPE_BF16)
+        return kn_cuda_conv_mma(stream, op, p->x, p->w, p->b, p->residual, p->y, 1);
     if ((st = kn_cuda_require_f32(op, "x", p->x)) || (st = kn_cuda_require_f32(op, "w", p->w)) ||
         (st = kn_cuda_require_f32(op, "b", p->b)) || (st = kn_cuda_require_f32(op, "residual", p->residual)) ||
         (st = kn_cuda_require_f32(op, "y", p->y))) {

@@ -1,18 +1,19 @@
-// ddim_step.cu - fused classifier-free guidance + DDIM / v / x0 update (OPS.md ddim_step), f32.
+// ddim_step.cu - fused classifier-free guidance + DDIM / v / x0 update (OPS.md ddim_step); f32, f16 or
+// bf16 storage (one dtype for all tensors), f32 arithmetic, one rounding per stored y / x0 element.
 //
 // One pass over the latent: m = u + w (c - u); x0 and eps from (x, m) by the prediction type;
 // optional clip of x0 (eps then recomputed from x0); y = alpha_s x0 + c_eps eps + sigma_eta noise.
 // Every per-step scalar (1/alpha_t, sqrt(sigma_s^2 - sigma_eta^2), ...) is computed in double on the
 // host, so the kernel does a handful of FMAs per element.
 //
-// Kernel: grid-stride loop, 256 threads a block; float4 loads/stores when every pointer is 16-byte
-// aligned, the last numel % 4 elements (or all, when unaligned) one at a time. y may be x (each
+// Kernel: grid-stride loop, 256 threads a block; 4-element vector loads/stores (float4, or 8 bytes of
+// f16/bf16, storage.cuh) when every pointer is 16-byte aligned, the last numel % 4 elements (or all, when unaligned) one at a time. y may be x (each
 // element is read and written by the same thread); out_u, noise and x0 are optional.
 //
 // Napkin math (H100: 3.35 TB/s): per element reads x, c, u, noise (16 B) and writes y, x0 (8 B),
 // ~15 FLOPs -> 0.6 FLOP/byte, memory bound. A 16-frame 4x64x64 latent (262k elements) moves 6.3 MB:
 // ~2 us at HBM peak, so the launch (~3-5 us) dominates; fusing the whole step into one launch is the win.
-#include "entries.cuh"
+#include "storage.cuh"
 
 #include <math.h>
 
@@ -30,9 +31,10 @@ struct DdimCoeffs {
     int32_t has_uncond, has_noise, has_x0_out;
 };
 
+template <typename S>
 struct DdimArgs {
-    const float *x, *out_c, *out_u, *noise;
-    float *y, *x0;
+    const S *x, *out_c, *out_u, *noise;
+    S *y, *x0;
     int64_t count;
 };
 
@@ -48,9 +50,9 @@ __device__ __forceinline__ float ddim_element(const DdimCoeffs &k, float x, floa
     return y;
 }
 
-// kVec4: elements [0, 4*(count/4)) as float4, the tail by threads past the vector part.
-template <bool kVec4>
-__global__ void __launch_bounds__(256) ddim_step_f32(DdimArgs a, DdimCoeffs k) {
+// kVec4: elements [0, 4*(count/4)) as 4-element vectors, the tail by threads past the vector part.
+template <typename S, bool kVec4>
+__global__ void __launch_bounds__(256) ddim_step_kernel(DdimArgs<S> a, DdimCoeffs k) {
     const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
     const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     int64_t scalar_begin = 0;
@@ -58,28 +60,28 @@ __global__ void __launch_bounds__(256) ddim_step_f32(DdimArgs a, DdimCoeffs k) {
         const int64_t vectors = a.count / 4;
         for (int64_t v = first; v < vectors; v += stride) {
             const int64_t i = v * 4;
-            const float4 x = *reinterpret_cast<const float4 *>(a.x + i);
-            const float4 c = *reinterpret_cast<const float4 *>(a.out_c + i);
+            const float4 x = kn_load4(a.x + i);
+            const float4 c = kn_load4(a.out_c + i);
             const float4 zero = make_float4(0.f, 0.f, 0.f, 0.f);
-            const float4 u = k.has_uncond ? *reinterpret_cast<const float4 *>(a.out_u + i) : zero;
-            const float4 n = k.has_noise ? *reinterpret_cast<const float4 *>(a.noise + i) : zero;
+            const float4 u = k.has_uncond ? kn_load4(a.out_u + i) : zero;
+            const float4 n = k.has_noise ? kn_load4(a.noise + i) : zero;
             float4 y, x0;
             y.x = ddim_element(k, x.x, c.x, u.x, n.x, &x0.x);
             y.y = ddim_element(k, x.y, c.y, u.y, n.y, &x0.y);
             y.z = ddim_element(k, x.z, c.z, u.z, n.z, &x0.z);
             y.w = ddim_element(k, x.w, c.w, u.w, n.w, &x0.w);
-            *reinterpret_cast<float4 *>(a.y + i) = y;
-            if (k.has_x0_out) *reinterpret_cast<float4 *>(a.x0 + i) = x0;
+            kn_store4(a.y + i, y);
+            if (k.has_x0_out) kn_store4(a.x0 + i, x0);
         }
         scalar_begin = vectors * 4;
     }
     for (int64_t i = scalar_begin + first; i < a.count; i += stride) {
-        const float u = k.has_uncond ? a.out_u[i] : 0.f;
-        const float n = k.has_noise ? a.noise[i] : 0.f;
+        const float u = k.has_uncond ? kn_load(a.out_u + i) : 0.f;
+        const float n = k.has_noise ? kn_load(a.noise + i) : 0.f;
         float x0;
-        const float y = ddim_element(k, a.x[i], a.out_c[i], u, n, &x0);
-        a.y[i] = y;
-        if (k.has_x0_out) a.x0[i] = x0;
+        const float y = ddim_element(k, kn_load(a.x + i), kn_load(a.out_c + i), u, n, &x0);
+        kn_store(a.y + i, y);
+        if (k.has_x0_out) kn_store(a.x0 + i, x0);
     }
 }
 
@@ -127,12 +129,40 @@ int64_t element_count(const kn_tensor &t) {
 
 }  // namespace kn_ddim
 
+namespace kn_ddim {
+
+template <typename S>
+int32_t launch(cudaStream_t stream, const kn_ddim_step_params *p, const DdimCoeffs &k, const char *vec_name,
+               const char *scalar_name) {
+    DdimArgs<S> a;
+    a.x = static_cast<const S *>(p->x.data);
+    a.out_c = static_cast<const S *>(p->out_c.data);
+    a.out_u = static_cast<const S *>(p->out_u.data);
+    a.noise = static_cast<const S *>(p->noise.data);
+    a.y = static_cast<S *>(p->y.data);
+    a.x0 = static_cast<S *>(p->x0.data);
+    a.count = element_count(p->x);
+    const bool vec4 = aligned16(a.x) && aligned16(a.out_c) && aligned16(a.out_u) && aligned16(a.noise) &&
+                      aligned16(a.y) && aligned16(a.x0);
+    const int64_t work = vec4 ? a.count / 4 + 3 : a.count;  // +3: the scalar tail runs on the same grid
+    const int64_t max_blocks = 8192;  // fills any current GPU many times over; the grid-stride loop does the rest
+    const int64_t blocks = (work + 255) / 256 < max_blocks ? (work + 255) / 256 : max_blocks;
+    // A pointer to the instance: template arguments' commas cannot pass through the launch macro.
+    void (*const ddim_step_kernel_instance)(DdimArgs<S>, DdimCoeffs) =
+        vec4 ? ddim_step_kernel<S, true> : ddim_step_kernel<S, false>;
+    KN_LAUNCH(ddim_step_kernel_instance, dim3(static_cast<unsigned>(blocks)), dim3(256), 0, stream, a, k);
+    return kn_cuda_check_launch(vec4 ? vec_name : scalar_name);
+}
+
+}  // namespace kn_ddim
+
 int32_t kn_cuda_ddim_step(cudaStream_t stream, const kn_ddim_step_params *p) {
     const char *op = "ddim_step";
+    const int32_t dt = p->x.dtype;
     int32_t st = KN_OK;
-    if ((st = kn_cuda_require_f32(op, "x", p->x)) || (st = kn_cuda_require_f32(op, "out_c", p->out_c)) ||
-        (st = kn_cuda_require_f32(op, "out_u", p->out_u)) || (st = kn_cuda_require_f32(op, "noise", p->noise)) ||
-        (st = kn_cuda_require_f32(op, "y", p->y)) || (st = kn_cuda_require_f32(op, "x0", p->x0))) {
+    if ((st = kn_cuda_require_storage(op, "x", p->x)) || (st = kn_cuda_require_dtype(op, "out_c", p->out_c, dt)) ||
+        (st = kn_cuda_require_dtype(op, "out_u", p->out_u, dt)) || (st = kn_cuda_require_dtype(op, "noise", p->noise, dt)) ||
+        (st = kn_cuda_require_dtype(op, "y", p->y, dt)) || (st = kn_cuda_require_dtype(op, "x0", p->x0, dt))) {
         return st;
     }
     if (p->prediction < KN_PREDICTION_EPS || p->prediction > KN_PREDICTION_X0) {
@@ -141,26 +171,10 @@ int32_t kn_cuda_ddim_step(cudaStream_t stream, const kn_ddim_step_params *p) {
         return KN_ERR_INVALID_ARGUMENT;
     }
     using namespace kn_ddim;
-    DdimArgs a;
-    a.x = static_cast<const float *>(p->x.data);
-    a.out_c = static_cast<const float *>(p->out_c.data);
-    a.out_u = static_cast<const float *>(p->out_u.data);
-    a.noise = static_cast<const float *>(p->noise.data);
-    a.y = static_cast<float *>(p->y.data);
-    a.x0 = static_cast<float *>(p->x0.data);
-    a.count = element_count(p->x);
-    if (a.count == 0) return KN_OK;
+    if (element_count(p->x) == 0) return KN_OK;
     const DdimCoeffs k = ddim_coeffs(*p);
-
-    const bool vec4 = aligned16(a.x) && aligned16(a.out_c) && aligned16(a.out_u) && aligned16(a.noise) &&
-                      aligned16(a.y) && aligned16(a.x0);
-    const int64_t work = vec4 ? a.count / 4 + 3 : a.count;  // +3: the scalar tail runs on the same grid
-    const int64_t max_blocks = 8192;  // fills any current GPU many times over; the grid-stride loop does the rest
-    const int64_t blocks = (work + 255) / 256 < max_blocks ? (work + 255) / 256 : max_blocks;
-    if (vec4) {
-        KN_LAUNCH(ddim_step_f32<true>, dim3(static_cast<unsigned>(blocks)), dim3(256), 0, stream, a, k);
-        return kn_cuda_check_launch("ddim_step_f32 (float4)");
-    }
-    KN_LAUNCH(ddim_step_f32<false>, dim3(static_cast<unsigned>(blocks)), dim3(256), 0, stream, a, k);
-    return kn_cuda_check_launch("ddim_step_f32 (scalar)");
+    if (dt == KN_DTYPE_F16) return launch<__half>(stream, p, k, "ddim_step<f16> (vector)", "ddim_step<f16> (scalar)");
+    if (dt == KN_DTYPE_BF16)
+        return launch<__nv_bfloat16>(stream, p, k, "ddim_step<bf16> (vector)", "ddim_step<bf16> (scalar)");
+    return launch<float>(stream, p, k, "ddim_step_f32 (float4)", "ddim_step_f32 (scalar)");
 }

@@ -1,9 +1,11 @@
-// elementwise.cu - add, mul, silu, gelu (erf), scale_add (OPS.md elementwise), f32.
+// elementwise.cu - add, mul, silu, gelu (erf), scale_add (OPS.md elementwise); f32, f16 or bf16 storage
+// (one dtype for x, z, y), f32 arithmetic, one rounding per stored element (storage.cuh).
 //
 // Kernel: grid-stride loop, 256 threads a block, one template instance per op (no per-element
 // branch on the kind). z broadcasts over x's leading dims: element i pairs with z[i % inner],
-// inner = numel(z); when z has x's full shape the modulo is skipped (kFull). float4 loads/stores when
-// x, y (and z) are 16-byte aligned and inner % 4 == 0, so a float4 never straddles a z period; the
+// inner = numel(z); when z has x's full shape the modulo is skipped (kFull). 4-element vector
+// loads/stores (float4, or 8 bytes of f16/bf16) when
+// x, y (and z) are 16-byte aligned and inner % 4 == 0, so a vector never straddles a z period; the
 // rest (or everything, when unaligned) one element at a time. Each element is read and written by
 // the same thread, so y may be x.
 //
@@ -11,7 +13,7 @@
 // that stays in L1/L2), silu/gelu 8 B, against 1-30 FLOPs: ~0.1-4 FLOP/byte, memory bound. A
 // B=1,T=16,64x64,C=320 activation (21M floats, 84 MB in + 84 MB out for silu) takes ~50 us at peak;
 // erff and expf cost far less than the bytes.
-#include "entries.cuh"
+#include "storage.cuh"
 
 #include <math.h>
 
@@ -19,9 +21,10 @@ namespace kn_ew {
 
 constexpr int kThreads = 256;
 
+template <typename S>
 struct Args {
-    const float *x, *z;
-    float *y;
+    const S *x, *z;
+    S *y;
     int64_t count, inner;
     float a, b;
 };
@@ -35,65 +38,57 @@ __device__ __forceinline__ float apply(float x, float z, float a, float b) {
     return fmaf(a, x, b * z);
 }
 
-template <int kOp, bool kFull, bool kVec4>
-__global__ void __launch_bounds__(kThreads) elementwise_f32(Args p) {
+template <typename S, int kOp, bool kFull, bool kVec4>
+__global__ void __launch_bounds__(kThreads) elementwise_kernel(Args<S> p) {
     const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
     const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
     constexpr bool kBinary = kOp == KN_ELEMENTWISE_ADD || kOp == KN_ELEMENTWISE_MUL || kOp == KN_ELEMENTWISE_SCALE_ADD;
     int64_t scalar_begin = 0;
     if (kVec4) {
         const int64_t vectors = p.count / 4;
-        const float4 *x4 = reinterpret_cast<const float4 *>(p.x);
-        float4 *y4 = reinterpret_cast<float4 *>(p.y);
         for (int64_t v = first; v < vectors; v += stride) {
-            const float4 xv = x4[v];
+            const float4 xv = kn_load4(p.x + v * 4);
             float4 zv = make_float4(0.f, 0.f, 0.f, 0.f);
-            if (kBinary) zv = reinterpret_cast<const float4 *>(p.z)[kFull ? v : v % (p.inner / 4)];
-            y4[v] = make_float4(apply<kOp>(xv.x, zv.x, p.a, p.b), apply<kOp>(xv.y, zv.y, p.a, p.b),
-                                apply<kOp>(xv.z, zv.z, p.a, p.b), apply<kOp>(xv.w, zv.w, p.a, p.b));
+            if (kBinary) zv = kn_load4(p.z + (kFull ? v : v % (p.inner / 4)) * 4);
+            kn_store4(p.y + v * 4, make_float4(apply<kOp>(xv.x, zv.x, p.a, p.b), apply<kOp>(xv.y, zv.y, p.a, p.b),
+                                               apply<kOp>(xv.z, zv.z, p.a, p.b), apply<kOp>(xv.w, zv.w, p.a, p.b)));
         }
         scalar_begin = vectors * 4;
     }
     for (int64_t i = scalar_begin + first; i < p.count; i += stride) {
-        const float zv = kBinary ? p.z[kFull ? i : i % p.inner] : 0.f;
-        p.y[i] = apply<kOp>(p.x[i], zv, p.a, p.b);
+        const float zv = kBinary ? kn_load(p.z + (kFull ? i : i % p.inner)) : 0.f;
+        kn_store(p.y + i, apply<kOp>(kn_load(p.x + i), zv, p.a, p.b));
     }
 }
 
-template <int kOp, bool kFull>
-void launch_shape(const Args &a, bool vec4, unsigned blocks, cudaStream_t stream) {
+template <typename S, int kOp, bool kFull>
+void launch_shape(const Args<S> &a, bool vec4, unsigned blocks, cudaStream_t stream) {
     // A pointer to the instance: template arguments' commas cannot pass through the launch macro.
-    void (*const elementwise_f32_kernel)(Args) =
-        vec4 ? elementwise_f32<kOp, kFull, true> : elementwise_f32<kOp, kFull, false>;
-    KN_LAUNCH(elementwise_f32_kernel, dim3(blocks), dim3(kThreads), 0, stream, a);
+    void (*const elementwise_kernel_instance)(Args<S>) =
+        vec4 ? elementwise_kernel<S, kOp, kFull, true> : elementwise_kernel<S, kOp, kFull, false>;
+    KN_LAUNCH(elementwise_kernel_instance, dim3(blocks), dim3(kThreads), 0, stream, a);
 }
 
-template <int kOp>
-void launch_op(const Args &a, bool vec4, unsigned blocks, cudaStream_t stream) {
+template <typename S, int kOp>
+void launch_op(const Args<S> &a, bool vec4, unsigned blocks, cudaStream_t stream) {
     if (a.inner == a.count)
-        launch_shape<kOp, true>(a, vec4, blocks, stream);
+        launch_shape<S, kOp, true>(a, vec4, blocks, stream);
     else
-        launch_shape<kOp, false>(a, vec4, blocks, stream);
+        launch_shape<S, kOp, false>(a, vec4, blocks, stream);
 }
 
 bool aligned16(const void *p) { return p == nullptr || (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
 
 }  // namespace kn_ew
 
-int32_t kn_cuda_elementwise(cudaStream_t stream, const kn_elementwise_params *p) {
-    int32_t st = KN_OK;
-    if ((st = kn_cuda_require_f32("elementwise", "x", p->x)) || (st = kn_cuda_require_f32("elementwise", "z", p->z)) ||
-        (st = kn_cuda_require_f32("elementwise", "y", p->y)))
-        return st;
-    using namespace kn_ew;
-    int64_t numel = 1;
-    for (int32_t i = 0; i < p->x.rank; ++i) numel *= p->x.shape[i];
-    if (numel == 0) return KN_OK;
-    const bool binary = p->op == KN_ELEMENTWISE_ADD || p->op == KN_ELEMENTWISE_MUL || p->op == KN_ELEMENTWISE_SCALE_ADD;
-    Args a;
-    a.x = static_cast<const float *>(p->x.data);
-    a.z = binary ? static_cast<const float *>(p->z.data) : nullptr;
-    a.y = static_cast<float *>(p->y.data);
+namespace kn_ew {
+
+template <typename S>
+int32_t launch(cudaStream_t stream, const kn_elementwise_params *p, int64_t numel, bool binary) {
+    Args<S> a;
+    a.x = static_cast<const S *>(p->x.data);
+    a.z = binary ? static_cast<const S *>(p->z.data) : nullptr;
+    a.y = static_cast<S *>(p->y.data);
     a.count = numel;
     a.inner = numel;
     if (binary) {
@@ -107,11 +102,29 @@ int32_t kn_cuda_elementwise(cudaStream_t stream, const kn_elementwise_params *p)
     const int64_t needed = (numel / (vec4 ? 4 : 1) + kThreads - 1) / kThreads;
     const unsigned blocks = static_cast<unsigned>(needed < 1 ? 1 : (needed > 4096 ? 4096 : needed));
     switch (p->op) {
-        case KN_ELEMENTWISE_ADD: launch_op<KN_ELEMENTWISE_ADD>(a, vec4, blocks, stream); break;
-        case KN_ELEMENTWISE_MUL: launch_op<KN_ELEMENTWISE_MUL>(a, vec4, blocks, stream); break;
-        case KN_ELEMENTWISE_SILU: launch_op<KN_ELEMENTWISE_SILU>(a, vec4, blocks, stream); break;
-        case KN_ELEMENTWISE_GELU: launch_op<KN_ELEMENTWISE_GELU>(a, vec4, blocks, stream); break;
-        default: launch_op<KN_ELEMENTWISE_SCALE_ADD>(a, vec4, blocks, stream); break;
+        case KN_ELEMENTWISE_ADD: launch_op<S, KN_ELEMENTWISE_ADD>(a, vec4, blocks, stream); break;
+        case KN_ELEMENTWISE_MUL: launch_op<S, KN_ELEMENTWISE_MUL>(a, vec4, blocks, stream); break;
+        case KN_ELEMENTWISE_SILU: launch_op<S, KN_ELEMENTWISE_SILU>(a, vec4, blocks, stream); break;
+        case KN_ELEMENTWISE_GELU: launch_op<S, KN_ELEMENTWISE_GELU>(a, vec4, blocks, stream); break;
+        default: launch_op<S, KN_ELEMENTWISE_SCALE_ADD>(a, vec4, blocks, stream); break;
     }
-    return kn_cuda_check_launch("elementwise_f32");
+    return kn_cuda_check_launch("elementwise_kernel");
+}
+
+}  // namespace kn_ew
+
+int32_t kn_cuda_elementwise(cudaStream_t stream, const kn_elementwise_params *p) {
+    const int32_t dt = p->x.dtype;
+    const bool binary = p->op == KN_ELEMENTWISE_ADD || p->op == KN_ELEMENTWISE_MUL || p->op == KN_ELEMENTWISE_SCALE_ADD;
+    int32_t st = KN_OK;
+    if ((st = kn_cuda_require_storage("elementwise", "x", p->x)) ||
+        (binary && (st = kn_cuda_require_dtype("elementwise", "z", p->z, dt))) ||
+        (st = kn_cuda_require_dtype("elementwise", "y", p->y, dt)))
+        return st;
+    int64_t numel = 1;
+    for (int32_t i = 0; i < p->x.rank; ++i) numel *= p->x.shape[i];
+    if (numel == 0) return KN_OK;
+    if (dt == KN_DTYPE_F16) return kn_ew::launch<__half>(stream, p, numel, binary);
+    if (dt == KN_DTYPE_BF16) return kn_ew::launch<__nv_bfloat16>(stream, p, numel, binary);
+    return kn_ew::launch<float>(stream, p, numel, binary);
 }

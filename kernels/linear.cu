@@ -20,6 +20,7 @@
 #include <math.h>
 
 #include "conv_igemm.cuh"
+#include "conv_mma.cuh"
 #include "entries.cuh"
 #include "epilogue.cuh"
 #include "linear_mma.cuh"
@@ -220,6 +221,9 @@ int32_t kn_cuda_conv3d(cudaStream_t stream, const kn_conv3d_params *p) {
     const char *op = "conv3d";
     const kn_tensor *tensors[] = {&p->x, &p->w, &p->b, &p->residual, &p->y};
     const char *names[] = {"x", "w", "b", "residual", "y"};
+    // f16/bf16 (kernels KT x KS x KS, KT and KS in {1, 3}) run on tensor cores (conv_mma.cu).
+    if (p->x.dtype == KN_DTYPE_F16 || p->x.dtype == KN_DTYPE_BF16)
+        return kn_cuda_conv_mma(stream, op, p->x, p->w, p->b, p->residual, p->y, 1);
     if (const int32_t st = require_f32_all(op, tensors, names, 5)) return st;
     kn_conv::ConvArgs a;
     if (const int32_t st = kn_conv::make_conv_args(op, p->x, p->w, p->b, p->residual, p->y, 1, &a)) return st;

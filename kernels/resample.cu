@@ -1,4 +1,8 @@
-// resample.cu - upsample_nearest, patchify, unpatchify, alpha_blend, timestep_embedding (OPS.md), f32.
+// resample.cu - upsample_nearest, patchify, unpatchify, alpha_blend, timestep_embedding (OPS.md).
+// upsample_nearest, patchify, unpatchify and alpha_blend take f32, f16 or bf16 storage (one dtype for
+// all tensors; the copies move elements unchanged, alpha_blend computes in f32 and rounds once).
+// timestep_embedding stays f32 only: bf16 holds integers exactly only up to 256, so timesteps like 999
+// would arrive already rounded; the embedding is a few KB and is cast by the caller if needed.
 //
 // Kernels: all grid-stride, 256 threads a block, one thread per OUTPUT element, so every output is
 // written once and reads are the only scattered side. Channels-last keeps those reads coalesced:
@@ -14,7 +18,7 @@
 // input element: a B=1,T=16,32x32,C=320 latent (5.2M floats, 21 MB in, 84 MB out) takes ~31 us.
 // patchify/unpatchify 8 B per element (~13 us for the same tensor); alpha_blend 12 B per element
 // (~19 us); all memory bound with ~0 FLOP/byte. timestep_embedding is launch bound.
-#include "entries.cuh"
+#include "storage.cuh"
 
 #include <math.h>
 
@@ -28,8 +32,9 @@ unsigned blocks_for(int64_t count) {
     return static_cast<unsigned>(needed < 1 ? 1 : (needed > kMaxBlocks ? kMaxBlocks : needed));
 }
 
+template <typename S>
 __global__ void __launch_bounds__(kThreads)
-    upsample_nearest_f32(const float *x, float *y, int64_t count, int64_t H, int64_t W, int64_t C) {
+    upsample_nearest_kernel(const S *x, S *y, int64_t count, int64_t H, int64_t W, int64_t C) {
     const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
     for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < count; o += stride) {
         const int64_t c = o % C, rest = o / C;
@@ -41,9 +46,9 @@ __global__ void __launch_bounds__(kThreads)
 
 // kToTokens: out is the token tensor [BT, Hp*Wp, P*P*C] and in the image; else the reverse. Both
 // directions index by the output element: token (n, k) <-> image (hp*P + ph, wp*P + pw, c).
-template <bool kToTokens>
+template <typename S, bool kToTokens>
 __global__ void __launch_bounds__(kThreads)
-    patch_f32(const float *in, float *out, int64_t count, int64_t H, int64_t W, int64_t C, int64_t P) {
+    patch_kernel(const S *in, S *out, int64_t count, int64_t H, int64_t W, int64_t C, int64_t P) {
     const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
     const int64_t Wp = W / P, tokens = (H / P) * Wp, token_len = P * P * C;
     for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < count; o += stride) {
@@ -68,14 +73,15 @@ __global__ void __launch_bounds__(kThreads)
     }
 }
 
+template <typename S>
 __global__ void __launch_bounds__(kThreads)
-    alpha_blend_f32(const float *xs, const float *xt, const float *mix, float *y, int64_t count, int learned) {
-    const double m = static_cast<double>(*mix);
+    alpha_blend_kernel(const S *xs, const S *xt, const S *mix, S *y, int64_t count, int learned) {
+    const double m = static_cast<double>(kn_load(mix));
     const double alpha = learned ? 1.0 / (1.0 + exp(-m)) : m;
     const float a = static_cast<float>(alpha), b = static_cast<float>(1.0 - alpha);
     const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
     for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride)
-        y[i] = fmaf(a, xs[i], b * xt[i]);
+        kn_store(y + i, fmaf(a, kn_load(xs + i), b * kn_load(xt + i)));
 }
 
 __global__ void __launch_bounds__(kThreads)
@@ -98,64 +104,102 @@ int64_t numel(const kn_tensor &t) {
     return n;
 }
 
-void launch_upsample(const float *x, float *y, int64_t count, int64_t H, int64_t W, int64_t C, cudaStream_t stream) {
-    KN_LAUNCH(upsample_nearest_f32, dim3(blocks_for(count)), dim3(kThreads), 0, stream, x, y, count, H, W, C);
+template <typename S>
+void launch_upsample(const void *x, void *y, int64_t count, int64_t H, int64_t W, int64_t C, cudaStream_t stream) {
+    KN_LAUNCH(upsample_nearest_kernel<S>, dim3(blocks_for(count)), dim3(kThreads), 0, stream, static_cast<const S *>(x),
+              static_cast<S *>(y), count, H, W, C);
+}
+
+template <typename S, bool kToTokens>
+void launch_patch(const void *in, void *out, int64_t count, int64_t H, int64_t W, int64_t C, int64_t P,
+                  cudaStream_t stream) {
+    void (*const patch_kernel_instance)(const S *, S *, int64_t, int64_t, int64_t, int64_t, int64_t) =
+        patch_kernel<S, kToTokens>;
+    KN_LAUNCH(patch_kernel_instance, dim3(blocks_for(count)), dim3(kThreads), 0, stream, static_cast<const S *>(in),
+              static_cast<S *>(out), count, H, W, C, P);
 }
 
 template <bool kToTokens>
-void launch_patch(const float *in, float *out, int64_t count, int64_t H, int64_t W, int64_t C, int64_t P,
-                  cudaStream_t stream) {
-    void (*const patch_kernel)(const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t) = patch_f32<kToTokens>;
-    KN_LAUNCH(patch_kernel, dim3(blocks_for(count)), dim3(kThreads), 0, stream, in, out, count, H, W, C, P);
+void launch_patch_dtype(int32_t dtype, const void *in, void *out, int64_t count, int64_t H, int64_t W, int64_t C,
+                        int64_t P, cudaStream_t stream) {
+    if (dtype == KN_DTYPE_F16)
+        launch_patch<__half, kToTokens>(in, out, count, H, W, C, P, stream);
+    else if (dtype == KN_DTYPE_BF16)
+        launch_patch<__nv_bfloat16, kToTokens>(in, out, count, H, W, C, P, stream);
+    else
+        launch_patch<float, kToTokens>(in, out, count, H, W, C, P, stream);
+}
+
+template <typename S>
+void launch_blend(const kn_alpha_blend_params *p, int64_t count, cudaStream_t stream) {
+    const int learned = p->mode == KN_BLEND_LEARNED ? 1 : 0;
+    KN_LAUNCH(alpha_blend_kernel<S>, dim3(blocks_for(count)), dim3(kThreads), 0, stream,
+              static_cast<const S *>(p->x_spatial.data), static_cast<const S *>(p->x_temporal.data),
+              static_cast<const S *>(p->mix.data), static_cast<S *>(p->y.data), count, learned);
 }
 
 }  // namespace kn_rs
 
 int32_t kn_cuda_upsample_nearest(cudaStream_t stream, const kn_upsample_nearest_params *p) {
     int32_t st = KN_OK;
-    if ((st = kn_cuda_require_f32("upsample_nearest", "x", p->x)) || (st = kn_cuda_require_f32("upsample_nearest", "y", p->y)))
-        return st;
-    const int64_t count = kn_rs::numel(p->y);
-    if (count == 0) return KN_OK;
-    kn_rs::launch_upsample(static_cast<const float *>(p->x.data), static_cast<float *>(p->y.data), count, p->x.shape[2],
-                           p->x.shape[3], p->x.shape[4], stream);
-    return kn_cuda_check_launch("upsample_nearest_f32");
-}
-
-int32_t kn_cuda_patchify(cudaStream_t stream, const kn_patch_params *p) {
-    int32_t st = KN_OK;
-    if ((st = kn_cuda_require_f32("patchify", "x", p->x)) || (st = kn_cuda_require_f32("patchify", "y", p->y))) return st;
-    const int64_t count = kn_rs::numel(p->y);
-    if (count == 0) return KN_OK;
-    kn_rs::launch_patch<true>(static_cast<const float *>(p->x.data), static_cast<float *>(p->y.data), count,
-                              p->x.shape[2], p->x.shape[3], p->x.shape[4], p->p, stream);
-    return kn_cuda_check_launch("patch_f32<true>");
-}
-
-int32_t kn_cuda_unpatchify(cudaStream_t stream, const kn_patch_params *p) {
-    int32_t st = KN_OK;
-    if ((st = kn_cuda_require_f32("unpatchify", "x", p->x)) || (st = kn_cuda_require_f32("unpatchify", "y", p->y))) return st;
-    const int64_t count = kn_rs::numel(p->y);
-    if (count == 0) return KN_OK;
-    kn_rs::launch_patch<false>(static_cast<const float *>(p->x.data), static_cast<float *>(p->y.data), count,
-                               p->y.shape[2], p->y.shape[3], p->y.shape[4], p->p, stream);
-    return kn_cuda_check_launch("patch_f32<false>");
-}
-
-int32_t kn_cuda_alpha_blend(cudaStream_t stream, const kn_alpha_blend_params *p) {
-    int32_t st = KN_OK;
-    if ((st = kn_cuda_require_f32("alpha_blend", "x_spatial", p->x_spatial)) ||
-        (st = kn_cuda_require_f32("alpha_blend", "x_temporal", p->x_temporal)) ||
-        (st = kn_cuda_require_f32("alpha_blend", "mix", p->mix)) || (st = kn_cuda_require_f32("alpha_blend", "y", p->y)))
+    if ((st = kn_cuda_require_storage("upsample_nearest", "x", p->x)) ||
+        (st = kn_cuda_require_dtype("upsample_nearest", "y", p->y, p->x.dtype)))
         return st;
     using namespace kn_rs;
     const int64_t count = numel(p->y);
     if (count == 0) return KN_OK;
-    const int learned = p->mode == KN_BLEND_LEARNED ? 1 : 0;
-    KN_LAUNCH(alpha_blend_f32, dim3(blocks_for(count)), dim3(kThreads), 0, stream,
-              static_cast<const float *>(p->x_spatial.data), static_cast<const float *>(p->x_temporal.data),
-              static_cast<const float *>(p->mix.data), static_cast<float *>(p->y.data), count, learned);
-    return kn_cuda_check_launch("alpha_blend_f32");
+    const int64_t H = p->x.shape[2], W = p->x.shape[3], C = p->x.shape[4];
+    if (p->x.dtype == KN_DTYPE_F16)
+        launch_upsample<__half>(p->x.data, p->y.data, count, H, W, C, stream);
+    else if (p->x.dtype == KN_DTYPE_BF16)
+        launch_upsample<__nv_bfloat16>(p->x.data, p->y.data, count, H, W, C, stream);
+    else
+        launch_upsample<float>(p->x.data, p->y.data, count, H, W, C, stream);
+    return kn_cuda_check_launch("upsample_nearest_kernel");
+}
+
+int32_t kn_cuda_patchify(cudaStream_t stream, const kn_patch_params *p) {
+    int32_t st = KN_OK;
+    if ((st = kn_cuda_require_storage("patchify", "x", p->x)) ||
+        (st = kn_cuda_require_dtype("patchify", "y", p->y, p->x.dtype)))
+        return st;
+    const int64_t count = kn_rs::numel(p->y);
+    if (count == 0) return KN_OK;
+    kn_rs::launch_patch_dtype<true>(p->x.dtype, p->x.data, p->y.data, count, p->x.shape[2], p->x.shape[3],
+                                    p->x.shape[4], p->p, stream);
+    return kn_cuda_check_launch("patch_kernel<true>");
+}
+
+int32_t kn_cuda_unpatchify(cudaStream_t stream, const kn_patch_params *p) {
+    int32_t st = KN_OK;
+    if ((st = kn_cuda_require_storage("unpatchify", "x", p->x)) ||
+        (st = kn_cuda_require_dtype("unpatchify", "y", p->y, p->x.dtype)))
+        return st;
+    const int64_t count = kn_rs::numel(p->y);
+    if (count == 0) return KN_OK;
+    kn_rs::launch_patch_dtype<false>(p->x.dtype, p->x.data, p->y.data, count, p->y.shape[2], p->y.shape[3],
+                                     p->y.shape[4], p->p, stream);
+    return kn_cuda_check_launch("patch_kernel<false>");
+}
+
+int32_t kn_cuda_alpha_blend(cudaStream_t stream, const kn_alpha_blend_params *p) {
+    const int32_t dt = p->x_spatial.dtype;
+    int32_t st = KN_OK;
+    if ((st = kn_cuda_require_storage("alpha_blend", "x_spatial", p->x_spatial)) ||
+        (st = kn_cuda_require_dtype("alpha_blend", "x_temporal", p->x_temporal, dt)) ||
+        (st = kn_cuda_require_dtype("alpha_blend", "mix", p->mix, dt)) ||
+        (st = kn_cuda_require_dtype("alpha_blend", "y", p->y, dt)))
+        return st;
+    using namespace kn_rs;
+    const int64_t count = numel(p->y);
+    if (count == 0) return KN_OK;
+    if (dt == KN_DTYPE_F16)
+        launch_blend<__half>(p, count, stream);
+    else if (dt == KN_DTYPE_BF16)
+        launch_blend<__nv_bfloat16>(p, count, stream);
+    else
+        launch_blend<float>(p, count, stream);
+    return kn_cuda_check_launch("alpha_blend_kernel");
 }
 
 int32_t kn_cuda_timestep_embedding(cudaStream_t stream, const kn_timestep_embedding_params *p) {

@@ -73,10 +73,12 @@ int run_all_op_cases(const Plugin &plugin) {
     failures += run_temporal_attention_cases(plugin);
     failures += run_linear_cases(plugin) + run_conv3d_cases(plugin);
     failures += run_linear_mma_cases(plugin);
+    failures += run_conv_mma_cases(plugin);
     failures += run_elementwise_cases(plugin);
     failures += run_resample_cases(plugin);
     failures += run_frame_attention_cases(plugin);
     failures += run_norm_cases(plugin);
+    failures += run_half_storage_cases(plugin);
     failures += run_error_cases(plugin);
     return failures;
 }

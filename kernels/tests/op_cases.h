@@ -10,10 +10,12 @@ int run_temporal_attention_cases(const Plugin &plugin);
 int run_linear_cases(const Plugin &plugin);  // linear_cases.cpp
 int run_conv3d_cases(const Plugin &plugin);  // linear_cases.cpp
 int run_linear_mma_cases(const Plugin &plugin);  // linear_mma_cases.cpp
+int run_conv_mma_cases(const Plugin &plugin);  // conv_mma_cases.cpp
 int run_elementwise_cases(const Plugin &plugin);  // elementwise_cases.cpp
 int run_resample_cases(const Plugin &plugin);  // resample_cases.cpp
 int run_frame_attention_cases(const Plugin &plugin);  // frame_attention_cases.cpp
 int run_norm_cases(const Plugin &plugin);  // norm_cases.cpp
+int run_half_storage_cases(const Plugin &plugin);  // half_storage_cases.cpp
 int run_error_cases(const Plugin &plugin);
 int run_abi_mismatch_case(const std::string &plugin_path);
 
