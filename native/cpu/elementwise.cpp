@@ -66,7 +66,9 @@ KN_AVX512 inline __m512 erf_avx512(__m512 v) {
     return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(r), sign));
 }
 
-KN_AVX512 void row_avx512(const Args &k, const float *x, const float *z, float *y, int64_t n) {
+// `stream`: y is 64-byte aligned here and the call moves more data than the caches hold, so full
+// vectors go out with non-temporal stores (no read-for-ownership of y), as ddim_step does.
+KN_AVX512 void row_avx512(const Args &k, const float *x, const float *z, float *y, int64_t n, bool stream) {
     const __m512 va = _mm512_set1_ps(k.a), vb = _mm512_set1_ps(k.b), one = _mm512_set1_ps(1.0f),
                  half = _mm512_set1_ps(0.5f), is2 = _mm512_set1_ps(kInvSqrt2);
     for (int64_t i = 0; i < n; i += 16) {
@@ -82,8 +84,12 @@ KN_AVX512 void row_avx512(const Args &k, const float *x, const float *z, float *
                 break;
             default: r = _mm512_fmadd_ps(va, xv, _mm512_mul_ps(vb, _mm512_maskz_loadu_ps(m, z + i))); break;
         }
-        _mm512_mask_storeu_ps(y + i, m, r);
+        if (stream && m == __mmask16(0xFFFF))
+            _mm512_stream_ps(y + i, r);
+        else
+            _mm512_mask_storeu_ps(y + i, m, r);
     }
+    if (stream) _mm_sfence();
 }
 
 KN_AVX2 inline __m256 erf_avx2(__m256 v) {
@@ -122,9 +128,9 @@ KN_AVX2 void row_avx2(const Args &k, const float *x, const float *z, float *y, i
     row_scalar(k, x + i, z ? z + i : nullptr, y + i, n - i);
 }
 
-void run_row(Isa isa, const Args &k, const float *x, const float *z, float *y, int64_t n) {
+void run_row(Isa isa, const Args &k, const float *x, const float *z, float *y, int64_t n, bool stream) {
     switch (isa) {
-        case Isa::avx512: row_avx512(k, x, z, y, n); return;
+        case Isa::avx512: row_avx512(k, x, z, y, n, stream); return;
         case Isa::avx2: row_avx2(k, x, z, y, n); return;
         case Isa::scalar: break;
     }
@@ -156,12 +162,17 @@ int32_t elementwise(const kn_exec &e, const kn_elementwise_params &p, Isa isa) {
     constexpr int64_t kChunk = 16384;
     const int64_t rows = numel / inner, chunks_per_row = (inner + kChunk - 1) / kChunk;
     const int64_t items = rows * chunks_per_row;
+    // Non-temporal stores pay off once the streams outgrow the last-level cache (64 MiB, as in
+    // ddim_step); every chunk then starts 64-byte aligned when y does and rows are multiples of 16.
+    constexpr int64_t kStreamingBytes = int64_t(64) << 20;
+    const int64_t bytes = numel * 4 * (binary ? 3 : 2);
+    const bool stream = bytes >= kStreamingBytes && reinterpret_cast<uintptr_t>(y) % 64 == 0 && inner % 16 == 0;
     const int threads = std::max(1, e.num_threads);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && numel >= 65536)
     for (int64_t it = 0; it < items; ++it) {
         const int64_t r = it / chunks_per_row, c0 = (it % chunks_per_row) * kChunk;
         const int64_t n = std::min(kChunk, inner - c0), base = r * inner + c0;
-        run_row(isa, k, x + base, z ? z + c0 : nullptr, y + base, n);
+        run_row(isa, k, x + base, z ? z + c0 : nullptr, y + base, n, stream);
     }
     return KN_OK;
 }

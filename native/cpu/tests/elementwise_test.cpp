@@ -120,6 +120,8 @@ int main() {
             run_case(report, isa, op, {2, 16, 8, 8, 4}, binary ? 3 : 5, false, 0, seed++, 8.0f);
             run_case(report, isa, op, {0, 5}, binary ? 1 : 2, false, 0, seed++);            // empty
             run_case(report, isa, op, {}, 0, false, 0, seed++);                             // rank 0
+            // > 64 MiB of streams with an aligned y: the non-temporal store path (and y = x through it)
+            run_case(report, isa, op, {3, 3000000}, binary ? 1 : 2, op % 2 == 1, 0, seed++);
         }
         closed_forms(report, isa);
     }

@@ -88,7 +88,8 @@ public final class BenchMain {
             name = name.substring(name.lastIndexOf('.') + 1);
             ours.put(name, medianSeconds(result));
         }
-        Map<String, Double> torch = peer ? runTorchPeer() : Map.of();
+        List<String> peerOps = ours.keySet().stream().map(BenchMain::peerOf).filter(op -> op != null).distinct().toList();
+        Map<String, Double> torch = peer && !peerOps.isEmpty() ? runTorchPeer(peerOps) : Map.of();
         System.out.println();
         System.out.println(table(ours, torch));
     }
@@ -118,21 +119,19 @@ public final class BenchMain {
         for (Map.Entry<String, Double> e : ours.entrySet()) {
             String name = e.getKey();
             double seconds = e.getValue();
-            String shape = "", rate = "", reference = "", peerName = null;
+            String shape = "", rate = "", reference = "", peerName = peerOf(name);
             switch (name) {
                 case "convSpatial" -> {
                     shape = "1x16x32x32, 128->128, 1x3x3";
                     double gflops = ConvBenchmarks.SPATIAL_FLOPS / seconds / 1e9;
                     rate = String.format("%.1f GFLOP/s, %.1f GB/s", gflops, ConvBenchmarks.SPATIAL_BYTES / seconds / 1e9);
                     reference = String.format("%.0f%% of %.0f GFLOP/s", 100 * gflops / PRACTICAL_PEAK_GFLOPS, PRACTICAL_PEAK_GFLOPS);
-                    peerName = "conv_spatial";
                 }
                 case "convTemporal" -> {
                     shape = "1x16x32x32, 128->128, 3x1x1";
                     double gflops = ConvBenchmarks.TEMPORAL_FLOPS / seconds / 1e9;
                     rate = String.format("%.1f GFLOP/s, %.1f GB/s", gflops, ConvBenchmarks.TEMPORAL_BYTES / seconds / 1e9);
                     reference = String.format("%.0f%% of %.0f GFLOP/s", 100 * gflops / PRACTICAL_PEAK_GFLOPS, PRACTICAL_PEAK_GFLOPS);
-                    peerName = "conv_temporal";
                 }
                 case "ddimStep" -> {
                     shape = "64 Mi elements, guidance";
@@ -142,27 +141,23 @@ public final class BenchMain {
                         double copyGbps = DdimBenchmarks.COPY_BYTES / copy / 1e9;
                         reference = String.format("%.0f%% of copy bandwidth", 100 * gbps / copyGbps);
                     }
-                    peerName = "ddim_step";
                 }
                 case "copy" -> {
                     shape = "64 Mi floats";
                     rate = String.format("%.1f GB/s", DdimBenchmarks.COPY_BYTES / seconds / 1e9);
                     reference = "memory bandwidth reference";
-                    peerName = "copy";
                 }
                 case "temporalAttention" -> {
                     shape = "1x16x32x32, 8 heads x 40, all frames";
                     double gbps = TemporalAttentionBenchmarks.BYTES / seconds / 1e9;
                     rate = String.format("%.1f GFLOP/s, %.1f GB/s", TemporalAttentionBenchmarks.FLOPS / seconds / 1e9, gbps);
-                    reference = copy != null ? String.format("%.0f%% of copy bandwidth", 100 * gbps / (DdimBenchmarks.COPY_BYTES / copy / 1e9)) : "";
-                    peerName = "temporal_attention";
+                    reference = copyShare(gbps, copy);
                 }
                 case "groupNorm", "layerNorm" -> {
                     shape = name.equals("groupNorm") ? "1x16x32x32x320, 32 groups, SiLU" : "1x16x32x32x320, gamma, beta";
                     double gbps = NormBenchmarks.BYTES / seconds / 1e9;
                     rate = String.format("%.1f GB/s", gbps);
-                    reference = copy != null ? String.format("%.0f%% of copy bandwidth", 100 * gbps / (DdimBenchmarks.COPY_BYTES / copy / 1e9)) : "";
-                    peerName = name.equals("groupNorm") ? "group_norm" : "layer_norm";
+                    reference = copyShare(gbps, copy);
                 }
                 case "linear", "conv3d" -> {
                     boolean conv = name.equals("conv3d");
@@ -170,7 +165,38 @@ public final class BenchMain {
                     double gflops = (conv ? LinearBenchmarks.CONV3D_FLOPS : LinearBenchmarks.LINEAR_FLOPS) / seconds / 1e9;
                     rate = String.format("%.1f GFLOP/s", gflops);
                     reference = String.format("%.0f%% of %.0f GFLOP/s", 100 * gflops / PRACTICAL_PEAK_GFLOPS, PRACTICAL_PEAK_GFLOPS);
-                    peerName = name;
+                }
+                case "attentionSame", "attentionAll", "attentionContext" -> {
+                    // FLOPs: 4 * Nq * Nk * D per (frame, head), q k^T and p v (AttentionBenchmarks.flops).
+                    double flops = switch (name) {
+                        case "attentionSame" -> AttentionBenchmarks.SAME_FLOPS;
+                        case "attentionAll" -> AttentionBenchmarks.ALL_FLOPS;
+                        default -> AttentionBenchmarks.CONTEXT_FLOPS;
+                    };
+                    shape = switch (name) {
+                        case "attentionSame" -> "1x16 frames x 1024 tokens, 8 heads x 40, kv_frames=same";
+                        case "attentionAll" -> "1x16 frames x 1024 tokens, 8 heads x 40, kv_frames=all (16384 keys)";
+                        default -> "1x16 frames x 1024 tokens, 8 heads x 40, kv_frames=context, L=77";
+                    };
+                    double gflops = flops / seconds / 1e9;
+                    rate = String.format("%.1f GFLOP/s", gflops);
+                    reference = String.format("%.0f%% of %.0f GFLOP/s", 100 * gflops / PRACTICAL_PEAK_GFLOPS, PRACTICAL_PEAK_GFLOPS);
+                }
+                case "add", "silu" -> {
+                    boolean add = name.equals("add");
+                    shape = add ? "64 Mi elements, x + z" : "64 Mi elements";
+                    double gbps = (add ? ElementwiseBenchmarks.ADD_BYTES : ElementwiseBenchmarks.SILU_BYTES) / seconds / 1e9;
+                    rate = String.format("%.1f GB/s", gbps);
+                    reference = copyShare(gbps, copy);
+                }
+                case "upsampleNearest", "upsampleNearestRaw", "patchify", "patchifyRaw" -> {
+                    boolean up = name.startsWith("upsample");
+                    boolean raw = name.endsWith("Raw");
+                    shape = (up ? "1x16x32x32x320 -> 64x64" : "1x16x32x32x320, p=2")
+                            + (raw ? ", raw binding, y preallocated" : ", typed API, y allocated per call");
+                    double gbps = (up ? ResampleBenchmarks.UPSAMPLE_BYTES : ResampleBenchmarks.PATCHIFY_BYTES) / seconds / 1e9;
+                    rate = String.format("%.1f GB/s", gbps);
+                    reference = copyShare(gbps, copy);
                 }
                 case "emptyOpTyped" -> shape = "ddim_step, 0 elements, typed API";
                 case "emptyOpRaw" -> shape = "ddim_step, 0 elements, raw binding";
@@ -190,6 +216,31 @@ public final class BenchMain {
         return out.toString();
     }
 
+    /** The PyTorch peer's op (torch_ops.py) for a benchmark method; null when it has none. */
+    static String peerOf(String benchmark) {
+        return switch (benchmark) {
+            case "convSpatial" -> "conv_spatial";
+            case "convTemporal" -> "conv_temporal";
+            case "ddimStep" -> "ddim_step";
+            case "copy", "linear", "conv3d", "add", "silu", "patchify" -> benchmark;
+            case "temporalAttention" -> "temporal_attention";
+            case "groupNorm" -> "group_norm";
+            case "layerNorm" -> "layer_norm";
+            case "attentionSame" -> "attention_same";
+            case "attentionAll" -> "attention_all";
+            case "attentionContext" -> "attention_context";
+            case "upsampleNearest", "upsampleNearestRaw" -> "upsample_nearest";
+            case "patchifyRaw" -> "patchify";
+            default -> null;
+        };
+    }
+
+    /** gbps as a share of the same run's copy bandwidth; empty when copy was not run. */
+    private static String copyShare(double gbps, Double copySeconds) {
+        return copySeconds == null ? ""
+                : String.format("%.0f%% of copy bandwidth", 100 * gbps / (DdimBenchmarks.COPY_BYTES / copySeconds / 1e9));
+    }
+
     static String formatTime(double seconds) {
         if (seconds < 1e-6) return String.format("%.0f ns", seconds * 1e9);
         if (seconds < 1e-3) return String.format("%.2f us", seconds * 1e6);
@@ -197,7 +248,7 @@ public final class BenchMain {
     }
 
     /** Runs the PyTorch peer; an absent python3 or torch is reported and skipped, never faked. */
-    private static Map<String, Double> runTorchPeer() throws IOException, InterruptedException {
+    private static Map<String, Double> runTorchPeer(List<String> peerOps) throws IOException, InterruptedException {
         Path python = Path.of("/usr/bin/python3");
         if (!Files.isExecutable(python)) {
             System.out.println("PyTorch peer skipped: /usr/bin/python3 not found");
@@ -210,7 +261,7 @@ public final class BenchMain {
         }
         try {
             Process process = new ProcessBuilder(python.toString(), script.toString(), "--threads",
-                    Integer.toString(THREADS)).redirectErrorStream(true).start();
+                    Integer.toString(THREADS), "--ops", String.join(",", peerOps)).redirectErrorStream(true).start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (process.waitFor() != 0) {
                 System.out.println("PyTorch peer skipped: " + output.strip().lines().reduce((a, b) -> b).orElse("failed"));
