@@ -30,19 +30,11 @@
 
 #include "epilogue.cuh"
 #include "linear_mma.cuh"
+#include "mma_tile.cuh"
 
 namespace kn_linear_mma {
 
-constexpr int kBlockM = 64;
-constexpr int kBlockN = 64;
-constexpr int kSliceK = 32;                 // halves per staged slice
-constexpr int kSliceWords = kSliceK / 2;    // 32-bit pairs per staged row
-constexpr int kRowWords = kSliceWords + 4;  // padded row: conflict-free fragment loads
-constexpr int kThreads = 128;               // 4 warps, 2 (M) x 2 (N)
-constexpr int kWarpM = 32;
-constexpr int kWarpN = 32;
-constexpr int kTilesM = kWarpM / 16;
-constexpr int kTilesN = kWarpN / 8;
+using namespace kn_mma_tile;  // tile shape, storage conversions, mma and the warp's slice loop
 
 struct Args {
     const uint16_t *x;         // [M, K]
@@ -56,34 +48,6 @@ struct Args {
     int32_t k, n_out;
     int32_t act;
 };
-
-// Storage <-> f32 through the intrinsics that both cuda_fp16.h/cuda_bf16.h and the emulator provide.
-template <bool BF16>
-__device__ __forceinline__ float to_float(uint16_t bits) {
-    if constexpr (BF16) {
-        return __bfloat162float(__ushort_as_bfloat16(bits));
-    } else {
-        return __half2float(__ushort_as_half(bits));
-    }
-}
-
-template <bool BF16>
-__device__ __forceinline__ uint16_t to_bits(float v) {
-    if constexpr (BF16) {
-        return __bfloat16_as_ushort(__float2bfloat16_rn(v));
-    } else {
-        return __half_as_ushort(__float2half_rn(v));
-    }
-}
-
-template <bool BF16>
-__device__ __forceinline__ void mma(float d[4], const uint32_t a[4], const uint32_t b[2]) {
-    if constexpr (BF16) {
-        kn_mma_m16n8k16_bf16(d, a, b, d);
-    } else {
-        kn_mma_m16n8k16_f16(d, a, b, d);
-    }
-}
 
 // Staged row r of a geglu w tile: 16 a rows, then the same 16 rows of the g half, per warp's 32 rows.
 __device__ __forceinline__ int geglu_local_row(int r) { return (r >> 5) * 16 + (r & 15); }
@@ -158,25 +122,7 @@ __global__ void __launch_bounds__(kThreads) linear_mma(Args a) {
         stage<VEC, false>(xs, a.x, m0, a.rows - m0, 0, a.k, k0, tid);
         stage<VEC, GEGLU>(ws, a.w, n0, a.n_out - n0, a.n_out, a.k, k0, tid);
         __syncthreads();
-#pragma unroll
-        for (int ks = 0; ks < kSliceWords; ks += 8) {  // one m16n8k16 k step = 8 words
-            uint32_t af[kTilesM][4];
-#pragma unroll
-            for (int mi = 0; mi < kTilesM; ++mi) {
-                const int r = wm + mi * 16 + g;
-                af[mi][0] = xs[r][ks + t];
-                af[mi][1] = xs[r + 8][ks + t];
-                af[mi][2] = xs[r][ks + t + 4];
-                af[mi][3] = xs[r + 8][ks + t + 4];
-            }
-#pragma unroll
-            for (int ni = 0; ni < kTilesN; ++ni) {
-                const int c = wn + ni * 8 + g;
-                const uint32_t bf[2] = {ws[c][ks + t], ws[c][ks + t + 4]};
-#pragma unroll
-                for (int mi = 0; mi < kTilesM; ++mi) mma<BF16>(acc[mi][ni], af[mi], bf);
-            }
-        }
+        warp_slice<BF16>(acc, xs, ws, wm, wn, g, t);
         __syncthreads();
     }
 
