@@ -50,7 +50,7 @@ final class ConvOps {
             NativeCalls.describe(kn_conv_spatial_params.residual(params), residual);
             NativeCalls.describe(kn_conv_spatial_params.y(params), out);
             kn_conv_spatial_params.stride(params, stride);
-            NativeCalls.convSpatial(runtime, params);
+            NativeCalls.run(runtime, NativeCalls.Entries.CONV_SPATIAL, params);
         } catch (RuntimeException e) {
             closeIfAllocated(out, y);
             throw e;
@@ -83,7 +83,7 @@ final class ConvOps {
             NativeCalls.describe(kn_conv_temporal_params.b(params), b);
             NativeCalls.describe(kn_conv_temporal_params.residual(params), residual);
             NativeCalls.describe(kn_conv_temporal_params.y(params), out);
-            NativeCalls.convTemporal(runtime, params);
+            NativeCalls.run(runtime, NativeCalls.Entries.CONV_TEMPORAL, params);
         } catch (RuntimeException e) {
             closeIfAllocated(out, y);
             throw e;

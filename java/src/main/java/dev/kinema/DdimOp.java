@@ -72,7 +72,7 @@ final class DdimOp {
             kn_ddim_step_params.eta(params, p.eta());
             kn_ddim_step_params.clip_x0(params, p.clipX0());
             kn_ddim_step_params.prediction(params, p.prediction().code());
-            NativeCalls.ddimStep(runtime, params);
+            NativeCalls.run(runtime, NativeCalls.Entries.DDIM_STEP, params);
         } catch (RuntimeException e) {
             if (y == null) {
                 yOut.close();

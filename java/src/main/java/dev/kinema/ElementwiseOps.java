@@ -4,9 +4,7 @@ import dev.kinema.raw.kinema_h;
 import dev.kinema.raw.kn_elementwise_params;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.util.Arrays;
 import java.util.Map;
 
@@ -77,7 +75,7 @@ final class ElementwiseOps {
             kn_elementwise_params.a(params, a);
             kn_elementwise_params.b(params, b);
             kn_elementwise_params.op(params, code(op));
-            NativeCalls.elementwise(runtime, params);
+            NativeCalls.run(runtime, NativeCalls.Entries.ELEMENTWISE, params);
         } catch (RuntimeException e) {
             ConvOps.closeIfAllocated(out, y);
             throw e;
@@ -110,24 +108,5 @@ final class ElementwiseOps {
     /** Kinema.run's call on tensors of the runtime. */
     static Tensor runNamed(Kinema runtime, String op, Map<String, Tensor> on, double[] ab) {
         return run(runtime, op, on.get("x"), on.get("z"), ab[0], ab[1], null);
-    }
-
-    /** The critical (no thread-state switch) handle for cuda, whose launches return at once. */
-    static final class Critical {
-        private static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(
-                kinema_h.kn_elementwise$address(), kinema_h.kn_elementwise$descriptor(), Linker.Option.critical(false));
-
-        private Critical() {
-        }
-
-        static int call(MemorySegment context, MemorySegment stream, MemorySegment params) {
-            try {
-                return (int) HANDLE.invokeExact(context, stream, params);
-            } catch (RuntimeException | Error e) {
-                throw e;
-            } catch (Throwable t) {
-                throw new IllegalStateException(t);
-            }
-        }
     }
 }

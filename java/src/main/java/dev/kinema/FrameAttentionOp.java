@@ -74,7 +74,7 @@ final class FrameAttentionOp {
             NativeCalls.describe(kn_attention_params.y(params), out);
             kn_attention_params.scale(params, s);
             kn_attention_params.kv_frames(params, kvFrames.code());
-            NativeCalls.attention(runtime, params);
+            NativeCalls.run(runtime, NativeCalls.Entries.ATTENTION, params);
         } catch (RuntimeException e) {
             ConvOps.closeIfAllocated(out, y);
             throw e;

@@ -70,7 +70,7 @@ final class LinearOps {
             NativeCalls.describe(kn_linear_params.gate(params), gate);
             NativeCalls.describe(kn_linear_params.y(params), out);
             kn_linear_params.act(params, act.code());
-            NativeCalls.linear(runtime, params);
+            NativeCalls.run(runtime, NativeCalls.Entries.LINEAR, params);
         } catch (RuntimeException e) {
             ConvOps.closeIfAllocated(out, y);
             throw e;
@@ -117,7 +117,7 @@ final class LinearOps {
             NativeCalls.describe(kn_conv3d_params.b(params), b);
             NativeCalls.describe(kn_conv3d_params.residual(params), residual);
             NativeCalls.describe(kn_conv3d_params.y(params), out);
-            NativeCalls.conv3d(runtime, params);
+            NativeCalls.run(runtime, NativeCalls.Entries.CONV3D, params);
         } catch (RuntimeException e) {
             ConvOps.closeIfAllocated(out, y);
             throw e;

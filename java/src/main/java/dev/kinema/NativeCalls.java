@@ -4,7 +4,9 @@ import dev.kinema.internal.CriticalHandles;
 import dev.kinema.raw.kinema_h;
 import dev.kinema.raw.kn_tensor;
 
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 
 /** Status checking and the choice between normal and critical handles for op calls. */
 final class NativeCalls {
@@ -30,87 +32,67 @@ final class NativeCalls {
         return CriticalHandles.lastError();
     }
 
-    // cuda launches are asynchronous and return at once: critical handles. cpu and cuda-emu
-    // compute inside the call, so they take the normal (thread-state-switching) handles.
-
-    static void convSpatial(Kinema runtime, MemorySegment params) {
-        MemorySegment context = runtime.context();
-        int status = runtime.backend() == Backend.CUDA
-                ? CriticalHandles.convSpatial(context, MemorySegment.NULL, params)
-                : kinema_h.kn_conv_spatial(context, MemorySegment.NULL, params);
-        check("kn_conv_spatial", status);
+    /**
+     * One op entry point, kn_<op>(ctx, stream, params). cuda launches are asynchronous and return at
+     * once, so they take a critical handle; cpu and cuda-emu compute inside the call and take the
+     * normal (thread-state-switching) handle.
+     */
+    record OpEntry(String function, MethodHandle normal, MemorySegment address, FunctionDescriptor descriptor) {
     }
 
-    static void convTemporal(Kinema runtime, MemorySegment params) {
-        MemorySegment context = runtime.context();
-        int status = runtime.backend() == Backend.CUDA
-                ? CriticalHandles.convTemporal(context, MemorySegment.NULL, params)
-                : kinema_h.kn_conv_temporal(context, MemorySegment.NULL, params);
-        check("kn_conv_temporal", status);
+    /** The entries, made on the first op call (after the library is loaded, as jextract's lookups need). */
+    static final class Entries {
+        private Entries() {
+        }
+
+        static final OpEntry CONV_SPATIAL = new OpEntry("kn_conv_spatial", kinema_h.kn_conv_spatial$handle(),
+                kinema_h.kn_conv_spatial$address(), kinema_h.kn_conv_spatial$descriptor());
+        static final OpEntry CONV_TEMPORAL = new OpEntry("kn_conv_temporal", kinema_h.kn_conv_temporal$handle(),
+                kinema_h.kn_conv_temporal$address(), kinema_h.kn_conv_temporal$descriptor());
+        static final OpEntry CONV3D = new OpEntry("kn_conv3d", kinema_h.kn_conv3d$handle(),
+                kinema_h.kn_conv3d$address(), kinema_h.kn_conv3d$descriptor());
+        static final OpEntry LINEAR = new OpEntry("kn_linear", kinema_h.kn_linear$handle(),
+                kinema_h.kn_linear$address(), kinema_h.kn_linear$descriptor());
+        static final OpEntry DDIM_STEP = new OpEntry("kn_ddim_step", kinema_h.kn_ddim_step$handle(),
+                kinema_h.kn_ddim_step$address(), kinema_h.kn_ddim_step$descriptor());
+        static final OpEntry GROUP_NORM = new OpEntry("kn_group_norm", kinema_h.kn_group_norm$handle(),
+                kinema_h.kn_group_norm$address(), kinema_h.kn_group_norm$descriptor());
+        static final OpEntry LAYER_NORM = new OpEntry("kn_layer_norm", kinema_h.kn_layer_norm$handle(),
+                kinema_h.kn_layer_norm$address(), kinema_h.kn_layer_norm$descriptor());
+        static final OpEntry TEMPORAL_ATTENTION = new OpEntry("kn_temporal_attention",
+                kinema_h.kn_temporal_attention$handle(), kinema_h.kn_temporal_attention$address(),
+                kinema_h.kn_temporal_attention$descriptor());
+        static final OpEntry ATTENTION = new OpEntry("kn_attention", kinema_h.kn_attention$handle(),
+                kinema_h.kn_attention$address(), kinema_h.kn_attention$descriptor());
+        static final OpEntry ELEMENTWISE = new OpEntry("kn_elementwise", kinema_h.kn_elementwise$handle(),
+                kinema_h.kn_elementwise$address(), kinema_h.kn_elementwise$descriptor());
+        static final OpEntry UPSAMPLE_NEAREST = new OpEntry("kn_upsample_nearest", kinema_h.kn_upsample_nearest$handle(),
+                kinema_h.kn_upsample_nearest$address(), kinema_h.kn_upsample_nearest$descriptor());
+        static final OpEntry PATCHIFY = new OpEntry("kn_patchify", kinema_h.kn_patchify$handle(),
+                kinema_h.kn_patchify$address(), kinema_h.kn_patchify$descriptor());
+        static final OpEntry UNPATCHIFY = new OpEntry("kn_unpatchify", kinema_h.kn_unpatchify$handle(),
+                kinema_h.kn_unpatchify$address(), kinema_h.kn_unpatchify$descriptor());
+        static final OpEntry ALPHA_BLEND = new OpEntry("kn_alpha_blend", kinema_h.kn_alpha_blend$handle(),
+                kinema_h.kn_alpha_blend$address(), kinema_h.kn_alpha_blend$descriptor());
+        static final OpEntry TIMESTEP_EMBEDDING = new OpEntry("kn_timestep_embedding",
+                kinema_h.kn_timestep_embedding$handle(), kinema_h.kn_timestep_embedding$address(),
+                kinema_h.kn_timestep_embedding$descriptor());
     }
 
-    static void ddimStep(Kinema runtime, MemorySegment params) {
-        MemorySegment context = runtime.context();
-        int status = runtime.backend() == Backend.CUDA
-                ? CriticalHandles.ddimStep(context, MemorySegment.NULL, params)
-                : kinema_h.kn_ddim_step(context, MemorySegment.NULL, params);
-        check("kn_ddim_step", status);
-    }
-
-    static void groupNorm(Kinema runtime, MemorySegment params) {
-        MemorySegment context = runtime.context();
-        int status = runtime.backend() == Backend.CUDA
-                ? CriticalHandles.groupNorm(context, MemorySegment.NULL, params)
-                : kinema_h.kn_group_norm(context, MemorySegment.NULL, params);
-        check("kn_group_norm", status);
-    }
-
-    static void layerNorm(Kinema runtime, MemorySegment params) {
-        MemorySegment context = runtime.context();
-        int status = runtime.backend() == Backend.CUDA
-                ? CriticalHandles.layerNorm(context, MemorySegment.NULL, params)
-                : kinema_h.kn_layer_norm(context, MemorySegment.NULL, params);
-        check("kn_layer_norm", status);
-    }
-
-    static void linear(Kinema runtime, MemorySegment params) {
-        MemorySegment context = runtime.context();
-        int status = runtime.backend() == Backend.CUDA
-                ? CriticalHandles.linear(context, MemorySegment.NULL, params)
-                : kinema_h.kn_linear(context, MemorySegment.NULL, params);
-        check("kn_linear", status);
-    }
-
-    static void conv3d(Kinema runtime, MemorySegment params) {
-        MemorySegment context = runtime.context();
-        int status = runtime.backend() == Backend.CUDA
-                ? CriticalHandles.conv3d(context, MemorySegment.NULL, params)
-                : kinema_h.kn_conv3d(context, MemorySegment.NULL, params);
-        check("kn_conv3d", status);
-    }
-
-    static void temporalAttention(Kinema runtime, MemorySegment params) {
-        MemorySegment context = runtime.context();
-        int status = runtime.backend() == Backend.CUDA
-                ? CriticalHandles.temporalAttention(context, MemorySegment.NULL, params)
-                : kinema_h.kn_temporal_attention(context, MemorySegment.NULL, params);
-        check("kn_temporal_attention", status);
-    }
-
-    static void elementwise(Kinema runtime, MemorySegment params) {
-        MemorySegment context = runtime.context();
-        int status = runtime.backend() == Backend.CUDA
-                ? ElementwiseOps.Critical.call(context, MemorySegment.NULL, params)
-                : kinema_h.kn_elementwise(context, MemorySegment.NULL, params);
-        check("kn_elementwise", status);
-    }
-
-    static void attention(Kinema runtime, MemorySegment params) {
-        MemorySegment context = runtime.context();
-        int status = runtime.backend() == Backend.CUDA
-                ? CriticalHandles.attention(context, MemorySegment.NULL, params)
-                : kinema_h.kn_attention(context, MemorySegment.NULL, params);
-        check("kn_attention", status);
+    /** Calls op on runtime's default stream and turns a failed status into its typed exception. */
+    static void run(Kinema runtime, OpEntry op, MemorySegment params) {
+        MethodHandle handle = runtime.backend() == Backend.CUDA
+                ? CriticalHandles.op(op.function(), op.address(), op.descriptor())
+                : op.normal();
+        int status;
+        try {
+            status = (int) handle.invokeExact(runtime.context(), MemorySegment.NULL, params);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new AssertionError("downcalls throw only unchecked exceptions", t);
+        }
+        check(op.function(), status);
     }
 
     /** Describes t in a kn_tensor struct; a null t leaves the struct zeroed (an absent optional). */

@@ -49,7 +49,7 @@ final class NormOps {
             kn_group_norm_params.groups(params, groups);
             kn_group_norm_params.per_frame(params, perFrame ? 1 : 0);
             kn_group_norm_params.silu(params, silu ? 1 : 0);
-            NativeCalls.groupNorm(runtime, params);
+            NativeCalls.run(runtime, NativeCalls.Entries.GROUP_NORM, params);
         } catch (RuntimeException e) {
             ConvOps.closeIfAllocated(out, y);
             throw e;
@@ -100,7 +100,7 @@ final class NormOps {
             NativeCalls.describe(kn_layer_norm_params.scale(params), scale);
             NativeCalls.describe(kn_layer_norm_params.y(params), out);
             kn_layer_norm_params.eps(params, eps);
-            NativeCalls.layerNorm(runtime, params);
+            NativeCalls.run(runtime, NativeCalls.Entries.LAYER_NORM, params);
         } catch (RuntimeException e) {
             ConvOps.closeIfAllocated(out, y);
             throw e;

@@ -37,7 +37,7 @@ final class ResampleOps {
             MemorySegment params = kn_upsample_nearest_params.allocate(arena);
             NativeCalls.describe(kn_upsample_nearest_params.x(params), x);
             NativeCalls.describe(kn_upsample_nearest_params.y(params), out);
-            NativeCalls.check("kn_upsample_nearest", kinema_h.kn_upsample_nearest(runtime.context(), MemorySegment.NULL, params));
+            NativeCalls.run(runtime, NativeCalls.Entries.UPSAMPLE_NEAREST, params);
         } catch (RuntimeException e) {
             out.close();
             throw e;
@@ -91,9 +91,8 @@ final class ResampleOps {
             NativeCalls.describe(kn_patch_params.x(params), x);
             NativeCalls.describe(kn_patch_params.y(params), out);
             kn_patch_params.p(params, p);
-            int status = op.equals(PATCHIFY) ? kinema_h.kn_patchify(runtime.context(), MemorySegment.NULL, params)
-                    : kinema_h.kn_unpatchify(runtime.context(), MemorySegment.NULL, params);
-            NativeCalls.check("kn_" + op, status);
+            NativeCalls.run(runtime, op.equals(PATCHIFY) ? NativeCalls.Entries.PATCHIFY : NativeCalls.Entries.UNPATCHIFY,
+                    params);
         } catch (RuntimeException e) {
             out.close();
             throw e;
@@ -128,7 +127,7 @@ final class ResampleOps {
             NativeCalls.describe(kn_alpha_blend_params.mix(params), mix);
             NativeCalls.describe(kn_alpha_blend_params.y(params), out);
             kn_alpha_blend_params.mode(params, learned ? kinema_h.KN_BLEND_LEARNED() : kinema_h.KN_BLEND_FIXED());
-            NativeCalls.check("kn_alpha_blend", kinema_h.kn_alpha_blend(runtime.context(), MemorySegment.NULL, params));
+            NativeCalls.run(runtime, NativeCalls.Entries.ALPHA_BLEND, params);
         } catch (RuntimeException e) {
             ConvOps.closeIfAllocated(out, y);
             throw e;
@@ -164,8 +163,7 @@ final class ResampleOps {
             kn_timestep_embedding_params.flip_sin_to_cos(params, flipSinToCos ? 1 : 0);
             kn_timestep_embedding_params.downscale_freq_shift(params, downscaleFreqShift);
             kn_timestep_embedding_params.max_period(params, maxPeriod);
-            NativeCalls.check("kn_timestep_embedding",
-                    kinema_h.kn_timestep_embedding(runtime.context(), MemorySegment.NULL, params));
+            NativeCalls.run(runtime, NativeCalls.Entries.TIMESTEP_EMBEDDING, params);
         } catch (RuntimeException e) {
             out.close();
             throw e;

@@ -72,7 +72,7 @@ final class TemporalAttentionOp {
             kn_temporal_attention_params.window(params, window);
             kn_temporal_attention_params.causal(params, causal ? 1 : 0);
             kn_temporal_attention_params.Tmax(params, tmax);
-            NativeCalls.temporalAttention(runtime, params);
+            NativeCalls.run(runtime, NativeCalls.Entries.TEMPORAL_ATTENTION, params);
         } catch (RuntimeException e) {
             ConvOps.closeIfAllocated(out, y);
             throw e;

@@ -6,6 +6,8 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Critical downcall handles for entry points that return quickly and never block: the library
@@ -22,6 +24,16 @@ public final class CriticalHandles {
         return Linker.nativeLinker().downcallHandle(address, descriptor, Linker.Option.critical(false));
     }
 
+    private static final Map<String, MethodHandle> OPS = new ConcurrentHashMap<>();
+
+    /**
+     * The critical handle of op entry point `function` (kn_<op>(ctx, stream, params)), made on first
+     * use: only cuda launches take it, so the other backends never pay for it.
+     */
+    public static MethodHandle op(String function, MemorySegment address, FunctionDescriptor descriptor) {
+        return OPS.computeIfAbsent(function, f -> critical(address, descriptor));
+    }
+
     private static final class AbiVersion {
         static final MethodHandle HANDLE = critical(kinema_h.kn_abi_version$address(), kinema_h.kn_abi_version$descriptor());
     }
@@ -32,43 +44,6 @@ public final class CriticalHandles {
 
     private static final class BackendName {
         static final MethodHandle HANDLE = critical(kinema_h.kn_backend_name$address(), kinema_h.kn_backend_name$descriptor());
-    }
-
-    private static final class ConvSpatial {
-        static final MethodHandle HANDLE = critical(kinema_h.kn_conv_spatial$address(), kinema_h.kn_conv_spatial$descriptor());
-    }
-
-    private static final class ConvTemporal {
-        static final MethodHandle HANDLE = critical(kinema_h.kn_conv_temporal$address(), kinema_h.kn_conv_temporal$descriptor());
-    }
-
-    private static final class DdimStep {
-        static final MethodHandle HANDLE = critical(kinema_h.kn_ddim_step$address(), kinema_h.kn_ddim_step$descriptor());
-    }
-
-    private static final class TemporalAttention {
-        static final MethodHandle HANDLE = critical(kinema_h.kn_temporal_attention$address(),
-                kinema_h.kn_temporal_attention$descriptor());
-    }
-
-    private static final class Attention {
-        static final MethodHandle HANDLE = critical(kinema_h.kn_attention$address(), kinema_h.kn_attention$descriptor());
-    }
-
-    private static final class GroupNorm {
-        static final MethodHandle HANDLE = critical(kinema_h.kn_group_norm$address(), kinema_h.kn_group_norm$descriptor());
-    }
-
-    private static final class LayerNorm {
-        static final MethodHandle HANDLE = critical(kinema_h.kn_layer_norm$address(), kinema_h.kn_layer_norm$descriptor());
-    }
-
-    private static final class Linear {
-        static final MethodHandle HANDLE = critical(kinema_h.kn_linear$address(), kinema_h.kn_linear$descriptor());
-    }
-
-    private static final class Conv3d {
-        static final MethodHandle HANDLE = critical(kinema_h.kn_conv3d$address(), kinema_h.kn_conv3d$descriptor());
     }
 
     public static int abiVersion() {
@@ -94,78 +69,6 @@ public final class CriticalHandles {
         try {
             MemorySegment name = (MemorySegment) BackendName.HANDLE.invokeExact(backendKind);
             return name.equals(MemorySegment.NULL) ? null : name.getString(0);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    public static int convSpatial(MemorySegment context, MemorySegment stream, MemorySegment params) {
-        try {
-            return (int) ConvSpatial.HANDLE.invokeExact(context, stream, params);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    public static int convTemporal(MemorySegment context, MemorySegment stream, MemorySegment params) {
-        try {
-            return (int) ConvTemporal.HANDLE.invokeExact(context, stream, params);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    public static int ddimStep(MemorySegment context, MemorySegment stream, MemorySegment params) {
-        try {
-            return (int) DdimStep.HANDLE.invokeExact(context, stream, params);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    public static int groupNorm(MemorySegment context, MemorySegment stream, MemorySegment params) {
-        try {
-            return (int) GroupNorm.HANDLE.invokeExact(context, stream, params);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    public static int layerNorm(MemorySegment context, MemorySegment stream, MemorySegment params) {
-        try {
-            return (int) LayerNorm.HANDLE.invokeExact(context, stream, params);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    public static int linear(MemorySegment context, MemorySegment stream, MemorySegment params) {
-        try {
-            return (int) Linear.HANDLE.invokeExact(context, stream, params);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    public static int conv3d(MemorySegment context, MemorySegment stream, MemorySegment params) {
-        try {
-            return (int) Conv3d.HANDLE.invokeExact(context, stream, params);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    public static int temporalAttention(MemorySegment context, MemorySegment stream, MemorySegment params) {
-        try {
-            return (int) TemporalAttention.HANDLE.invokeExact(context, stream, params);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    public static int attention(MemorySegment context, MemorySegment stream, MemorySegment params) {
-        try {
-            return (int) Attention.HANDLE.invokeExact(context, stream, params);
         } catch (Throwable t) {
             throw rethrow(t);
         }
