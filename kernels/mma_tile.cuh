@@ -10,7 +10,10 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include <type_traits>
+
 #include "common.cuh"
+#include "storage.cuh"
 
 namespace kn_mma_tile {
 
@@ -25,23 +28,18 @@ constexpr int kWarpN = 32;
 constexpr int kTilesM = kWarpM / 16;
 constexpr int kTilesN = kWarpN / 8;
 
-// Storage <-> f32 through the intrinsics that both cuda_fp16.h/cuda_bf16.h and the emulator provide.
+// Storage <-> f32 of one 16-bit value, through storage.cuh's conversions.
+template <bool BF16>
+using Storage16 = std::conditional_t<BF16, __nv_bfloat16, __half>;
+
 template <bool BF16>
 __device__ __forceinline__ float to_float(uint16_t bits) {
-    if constexpr (BF16) {
-        return __bfloat162float(__ushort_as_bfloat16(bits));
-    } else {
-        return __half2float(__ushort_as_half(bits));
-    }
+    return kn_bits_to_float(static_cast<const Storage16<BF16> *>(nullptr), bits);
 }
 
 template <bool BF16>
 __device__ __forceinline__ uint16_t to_bits(float v) {
-    if constexpr (BF16) {
-        return __bfloat16_as_ushort(__float2bfloat16_rn(v));
-    } else {
-        return __half_as_ushort(__float2half_rn(v));
-    }
+    return static_cast<uint16_t>(kn_float_to_bits(static_cast<const Storage16<BF16> *>(nullptr), v));
 }
 
 template <bool BF16>

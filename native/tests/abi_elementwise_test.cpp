@@ -6,34 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include "abi_test_util.h"
 #include "kinema.h"
-
-static int failures = 0;
-
-static void expect(bool ok, const char *what) {
-    std::printf("%s: %s\n", ok ? "PASS" : "FAIL", what);
-    if (!ok) ++failures;
-}
-
-static void expect_error(int32_t status, const char *needle, const char *what) {
-    const bool ok = status == KN_ERR_INVALID_ARGUMENT && std::strstr(kn_last_error(), needle) != nullptr;
-    if (!ok) std::printf("  got status %d, message \"%s\"\n", status, kn_last_error());
-    expect(ok, what);
-}
-
-static kn_tensor dense(void *data, std::vector<int64_t> shape) {
-    kn_tensor t{};
-    t.data = data;
-    t.dtype = KN_DTYPE_F32;
-    t.rank = int32_t(shape.size());
-    int64_t stride = 1;
-    for (int i = t.rank - 1; i >= 0; --i) {
-        t.shape[i] = shape[size_t(i)];
-        t.strides[i] = stride;
-        stride *= shape[size_t(i)];
-    }
-    return t;
-}
 
 int main() {
     kn_context ctx = nullptr;
