@@ -1,4 +1,5 @@
-// frame_attention.cu - the `attention` op (OPS.md): frame-aware softmax attention, f32, flash-style.
+// frame_attention.cu - the `attention` op (OPS.md): frame-aware softmax attention, f32, flash-style
+// (f16/bf16 are forwarded to frame_attention_mma.cu).
 // q [B,T,Nq,heads,D]; k, v [B,Tk,Nk,heads,D] (context: [B,L,heads,D] = one frame of L keys).
 //
 // Tiling: one block per (b, t, head, tile of 16 query rows); 128 threads = 16 rows x 8 lanes. The 8
@@ -11,10 +12,12 @@
 //
 // Napkin math (H100, B=1, T=16, 8 heads, 1024 tokens, D=40, same): 4*N^2*D per (t, head) x 128 =
 // 21.5 GFLOP; bytes: q, y once (2 x 21 MB) + K/V per 16-row tile from L2. At ~67 TFLOP/s f32 that is
-// ~0.32 ms of FMA vs ~13 us of HBM traffic: compute bound, so f32 CUDA cores set the pace; bf16 tensor
-// cores (989 TFLOP/s dense) would be the next step (mma.sync on 16x16 score tiles), ~15x headroom.
+// ~0.32 ms of FMA vs ~13 us of HBM traffic: compute bound, so f32 CUDA cores set the pace; f16/bf16
+// storage takes the tensor-core kernel of frame_attention_mma.cu instead.
 // Shared memory per block 2 x 32 x D x 4 B = 32 KB at D = 128.
 #include "entries.cuh"
+#include "frame_attention_mma.cuh"
+#include "storage.cuh"
 
 #include <math.h>
 
@@ -26,27 +29,10 @@ constexpr int kThreads = kLanesPerRow * kRowsPerBlock;
 constexpr int kKeysPerTile = 32;
 constexpr int kMaxDim = 256;
 
-struct Args {
+struct Args : KnFrameAttentionDims {
     const float *q, *k, *v;
     float *y;
-    int64_t queries, token;  // token = heads * D floats between tokens
-    int keys;
-    int frames, kv_frames, heads, dim, mode, row_tiles;
-    float scale;
 };
-
-// The f-th k/v frame frame t attends to; count() frames in all.
-__device__ inline int kv_frame_count(const Args &a) {
-    return a.mode == KN_KV_FRAMES_ALL ? a.kv_frames : a.mode == KN_KV_FRAMES_SPARSE_CAUSAL ? 2 : 1;
-}
-__device__ inline int kv_frame(const Args &a, int t, int f) {
-    switch (a.mode) {
-        case KN_KV_FRAMES_SAME: return t;
-        case KN_KV_FRAMES_SPARSE_CAUSAL: return f == 0 ? 0 : max(t - 1, 0);
-        case KN_KV_FRAMES_ALL: return f;
-        default: return 0;  // first, context
-    }
-}
 
 template <int KPT>
 __global__ void __launch_bounds__(kThreads, 1) attention_f32(Args a) {
@@ -132,56 +118,65 @@ int32_t launch(cudaStream_t stream, const Args &a, int64_t blocks) {
 
 }  // namespace kn_fattn
 
-int32_t kn_cuda_attention(cudaStream_t stream, const kn_attention_params *p) {
-    using namespace kn_fattn;
-    const char *op = "attention";
-    int32_t st = KN_OK;
-    if ((st = kn_cuda_require_f32(op, "q", p->q)) || (st = kn_cuda_require_f32(op, "k", p->k)) ||
-        (st = kn_cuda_require_f32(op, "v", p->v)) || (st = kn_cuda_require_f32(op, "y", p->y)))
-        return st;
+int32_t kn_cuda_frame_attention_dims(const kn_attention_params *p, int rows_per_block, int max_dim,
+                                     const char *dtypes, KnFrameAttentionDims *d) {
     const bool context = p->kv_frames == KN_KV_FRAMES_CONTEXT;
     const int64_t batch = p->q.shape[0], frames = p->q.shape[1], queries = p->q.shape[2], heads = p->q.shape[3],
                   dim = p->q.shape[4];
-    const int64_t row_tiles = (queries + kRowsPerBlock - 1) / kRowsPerBlock;
-    const int64_t blocks = batch * frames * heads * row_tiles;
-    if (blocks == 0 || dim == 0) return KN_OK;
-    if (dim > kMaxDim) {
-        kn_cuda_set_error(KN_CUDA_BACKEND_NAME " attention: q has D = %lld per head; this backend supports D <= %d",
-                          static_cast<long long>(dim), kMaxDim);
+    const int64_t row_tiles = (queries + rows_per_block - 1) / rows_per_block;
+    d->blocks = dim == 0 ? 0 : batch * frames * heads * row_tiles;
+    if (d->blocks == 0) return KN_OK;
+    if (dim > max_dim) {
+        kn_cuda_set_error(KN_CUDA_BACKEND_NAME " attention: q has D = %lld per head; %s attention supports D <= %d",
+                          static_cast<long long>(dim), dtypes, max_dim);
         return KN_ERR_UNSUPPORTED;
     }
     const int64_t keys = context ? p->k.shape[1] : p->k.shape[2];
-    if (keys > 0x7fffffffLL - kKeysPerTile) {
+    if (keys > 0x7fffffffLL - 64) {
         kn_cuda_set_error(KN_CUDA_BACKEND_NAME " attention: %lld keys per frame exceed 2^31-1",
                           static_cast<long long>(keys));
         return KN_ERR_UNSUPPORTED;
     }
-    if (blocks > 0x7fffffffLL || heads > 0x7fffffffLL || row_tiles > 0x7fffffffLL) {
-        kn_cuda_set_error(KN_CUDA_BACKEND_NAME " attention: %lld blocks (B*T*heads*ceil(Nq/16)) exceed the grid "
+    if (d->blocks > 0x7fffffffLL) {
+        kn_cuda_set_error(KN_CUDA_BACKEND_NAME " attention: %lld blocks (B*T*heads*ceil(Nq/%d)) exceed the grid "
                           "limit 2^31-1",
-                          static_cast<long long>(blocks));
+                          static_cast<long long>(d->blocks), rows_per_block);
         return KN_ERR_UNSUPPORTED;
     }
+    d->queries = queries;
+    d->keys = static_cast<int>(keys);
+    d->token = heads * dim;
+    d->frames = static_cast<int>(frames);
+    d->kv_frames = context ? 1 : static_cast<int>(p->k.shape[1]);
+    d->heads = static_cast<int>(heads);
+    d->dim = static_cast<int>(dim);
+    d->mode = p->kv_frames;
+    d->row_tiles = static_cast<int>(row_tiles);
+    d->scale = static_cast<float>(p->scale);
+    return KN_OK;
+}
+
+int32_t kn_cuda_attention(cudaStream_t stream, const kn_attention_params *p) {
+    using namespace kn_fattn;
+    const char *op = "attention";
+    int32_t st = KN_OK;
+    if ((st = kn_cuda_require_storage(op, "q", p->q)) || (st = kn_cuda_require_dtype(op, "k", p->k, p->q.dtype)) ||
+        (st = kn_cuda_require_dtype(op, "v", p->v, p->q.dtype)) ||
+        (st = kn_cuda_require_dtype(op, "y", p->y, p->q.dtype)))
+        return st;
+    // f16/bf16 run on tensor cores (frame_attention_mma.cu).
+    if (p->q.dtype != KN_DTYPE_F32) return kn_cuda_attention_mma(stream, p);
     Args a;
+    if ((st = kn_cuda_frame_attention_dims(p, kRowsPerBlock, kMaxDim, "f32", &a)) || a.blocks == 0) return st;
     a.q = static_cast<const float *>(p->q.data);
     a.k = static_cast<const float *>(p->k.data);
     a.v = static_cast<const float *>(p->v.data);
     a.y = static_cast<float *>(p->y.data);
-    a.queries = queries;
-    a.keys = static_cast<int>(keys);
-    a.token = heads * dim;
-    a.frames = static_cast<int>(frames);
-    a.kv_frames = context ? 1 : static_cast<int>(p->k.shape[1]);
-    a.heads = static_cast<int>(heads);
-    a.dim = static_cast<int>(dim);
-    a.mode = p->kv_frames;
-    a.row_tiles = static_cast<int>(row_tiles);
-    a.scale = static_cast<float>(p->scale);
-    const int64_t per_lane = (dim + kLanesPerRow - 1) / kLanesPerRow;
-    if (per_lane <= 1) return launch<1>(stream, a, blocks);
-    if (per_lane <= 2) return launch<2>(stream, a, blocks);
-    if (per_lane <= 4) return launch<4>(stream, a, blocks);
-    if (per_lane <= 8) return launch<8>(stream, a, blocks);
-    if (per_lane <= 16) return launch<16>(stream, a, blocks);
-    return launch<32>(stream, a, blocks);
+    const int64_t per_lane = (a.dim + kLanesPerRow - 1) / kLanesPerRow;
+    if (per_lane <= 1) return launch<1>(stream, a, a.blocks);
+    if (per_lane <= 2) return launch<2>(stream, a, a.blocks);
+    if (per_lane <= 4) return launch<4>(stream, a, a.blocks);
+    if (per_lane <= 8) return launch<8>(stream, a, a.blocks);
+    if (per_lane <= 16) return launch<16>(stream, a, a.blocks);
+    return launch<32>(stream, a, a.blocks);
 }

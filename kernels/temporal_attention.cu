@@ -1,5 +1,6 @@
 // temporal_attention.cu - attention along time at every spatial position (OPS.md), f32, read
-// straight from channels-last q, k, v [B,T,H,W,heads*D] (no permute).
+// straight from channels-last q, k, v [B,T,H,W,heads*D] (no permute). f16/bf16 are forwarded to
+// temporal_attention_mma.cu.
 //
 // Tiling: one block per column (batch, position, head), 128 threads = 16 query rows x 8 lanes.
 // The 8 lanes of a row split D (lane g owns dims g, g+8, ...: a frame's D-slice is read by 8
@@ -11,11 +12,13 @@
 //
 // Napkin math (H100, B=1, T=16, 32x32, 8 heads, D=40): FLOPs 4*T^2*D per column x 8192 = 0.34 GFLOP;
 // bytes 4 tensors x 2.6 MB = 10.5 MB. Intensity T/4 = 4 FLOP/byte, so the op is memory bound at
-// 3.35 TB/s: ~3.1 us of traffic vs 5 us of f32 FMA at ~67 TFLOP/s (bf16 tensor cores at 989 would
-// not help below T ~ 64). One exp per (i, j) for alpha and one for p keeps SFU work at 2*T^2 per row
+// 3.35 TB/s: ~3.1 us of traffic vs 5 us of f32 FMA at ~67 TFLOP/s (the 16-bit path halves
+// the bytes). One exp per (i, j) for alpha and one for p keeps SFU work at 2*T^2 per row
 // group, far below the FMAs. Blocks with T < 16 leave rows idle: a block per column wastes lanes at
 // tiny T, but those shapes are tiny too.
 #include "entries.cuh"
+#include "storage.cuh"
+#include "temporal_attention_mma.cuh"
 
 #include <math.h>
 
@@ -27,13 +30,9 @@ constexpr int kThreads = kLanesPerRow * kRowsPerBlock;
 constexpr int kFramesPerTile = 16;
 constexpr int kMaxDim = 256;
 
-struct Args {
+struct Args : KnTemporalAttentionDims {
     const float *q, *k, *v, *bias;
     float *y;
-    int64_t frame_stride;  // H*W*heads*D
-    int64_t positions;     // H*W
-    int frames, dim, heads, window, causal, tmax;
-    float scale;
 };
 
 template <int KPT>
@@ -125,50 +124,59 @@ int32_t launch(cudaStream_t stream, const Args &a, int64_t columns) {
 
 }  // namespace kn_tattn
 
+int32_t kn_cuda_temporal_attention_dims(const kn_temporal_attention_params *p, int max_dim, const char *dtypes,
+                                        KnTemporalAttentionDims *d) {
+    const int64_t batch = p->q.shape[0], frames = p->q.shape[1], positions = p->q.shape[2] * p->q.shape[3];
+    const int64_t dim = p->q.shape[4] / p->heads;
+    d->columns = frames == 0 ? 0 : batch * positions * p->heads;
+    if (d->columns == 0) return KN_OK;
+    if (dim > max_dim) {
+        kn_cuda_set_error(KN_CUDA_BACKEND_NAME " temporal_attention: q has D = %lld per head; %s temporal attention "
+                          "supports D <= %d",
+                          static_cast<long long>(dim), dtypes, max_dim);
+        return KN_ERR_UNSUPPORTED;
+    }
+    if (d->columns > 0x7fffffffLL) {
+        kn_cuda_set_error(KN_CUDA_BACKEND_NAME " temporal_attention: %lld columns (B*H*W*heads) exceed the grid "
+                          "limit 2^31-1",
+                          static_cast<long long>(d->columns));
+        return KN_ERR_UNSUPPORTED;
+    }
+    d->frame_stride = positions * p->q.shape[4];
+    d->positions = positions;
+    d->frames = static_cast<int>(frames);
+    d->dim = static_cast<int>(dim);
+    d->heads = p->heads;
+    d->window = p->window;
+    d->causal = p->causal;
+    d->tmax = p->Tmax;
+    d->scale = static_cast<float>(p->scale);
+    return KN_OK;
+}
+
 int32_t kn_cuda_temporal_attention(cudaStream_t stream, const kn_temporal_attention_params *p) {
     using namespace kn_tattn;
     const char *op = "temporal_attention";
     int32_t st = KN_OK;
-    if ((st = kn_cuda_require_f32(op, "q", p->q)) || (st = kn_cuda_require_f32(op, "k", p->k)) ||
-        (st = kn_cuda_require_f32(op, "v", p->v)) || (st = kn_cuda_require_f32(op, "rel_bias", p->rel_bias)) ||
-        (st = kn_cuda_require_f32(op, "y", p->y)))
+    if ((st = kn_cuda_require_storage(op, "q", p->q)) || (st = kn_cuda_require_dtype(op, "k", p->k, p->q.dtype)) ||
+        (st = kn_cuda_require_dtype(op, "v", p->v, p->q.dtype)) ||
+        (st = kn_cuda_require_dtype(op, "rel_bias", p->rel_bias, p->q.dtype)) ||
+        (st = kn_cuda_require_dtype(op, "y", p->y, p->q.dtype)))
         return st;
-    const int64_t batch = p->q.shape[0], frames = p->q.shape[1], positions = p->q.shape[2] * p->q.shape[3];
-    const int64_t dim = p->q.shape[4] / p->heads;
-    const int64_t columns = batch * positions * p->heads;
-    if (columns == 0 || frames == 0) return KN_OK;
-    if (dim > kMaxDim) {
-        kn_cuda_set_error(KN_CUDA_BACKEND_NAME " temporal_attention: q has D = %lld per head; this backend supports "
-                          "D <= %d",
-                          static_cast<long long>(dim), kMaxDim);
-        return KN_ERR_UNSUPPORTED;
-    }
-    if (columns > 0x7fffffffLL) {
-        kn_cuda_set_error(KN_CUDA_BACKEND_NAME " temporal_attention: %lld columns (B*H*W*heads) exceed the grid "
-                          "limit 2^31-1",
-                          static_cast<long long>(columns));
-        return KN_ERR_UNSUPPORTED;
-    }
+    // f16/bf16 run on tensor cores (temporal_attention_mma.cu).
+    if (p->q.dtype != KN_DTYPE_F32) return kn_cuda_temporal_attention_mma(stream, p);
     Args a;
+    if ((st = kn_cuda_temporal_attention_dims(p, kMaxDim, "f32", &a)) || a.columns == 0) return st;
     a.q = static_cast<const float *>(p->q.data);
     a.k = static_cast<const float *>(p->k.data);
     a.v = static_cast<const float *>(p->v.data);
     a.bias = static_cast<const float *>(p->rel_bias.data);
     a.y = static_cast<float *>(p->y.data);
-    a.frame_stride = positions * p->q.shape[4];
-    a.positions = positions;
-    a.frames = static_cast<int>(frames);
-    a.dim = static_cast<int>(dim);
-    a.heads = p->heads;
-    a.window = p->window;
-    a.causal = p->causal;
-    a.tmax = p->Tmax;
-    a.scale = static_cast<float>(p->scale);
-    const int64_t per_lane = (dim + kLanesPerRow - 1) / kLanesPerRow;
-    if (per_lane <= 1) return launch<1>(stream, a, columns);
-    if (per_lane <= 2) return launch<2>(stream, a, columns);
-    if (per_lane <= 4) return launch<4>(stream, a, columns);
-    if (per_lane <= 8) return launch<8>(stream, a, columns);
-    if (per_lane <= 16) return launch<16>(stream, a, columns);
-    return launch<32>(stream, a, columns);
+    const int64_t per_lane = (a.dim + kLanesPerRow - 1) / kLanesPerRow;
+    if (per_lane <= 1) return launch<1>(stream, a, a.columns);
+    if (per_lane <= 2) return launch<2>(stream, a, a.columns);
+    if (per_lane <= 4) return launch<4>(stream, a, a.columns);
+    if (per_lane <= 8) return launch<8>(stream, a, a.columns);
+    if (per_lane <= 16) return launch<16>(stream, a, a.columns);
+    return launch<32>(stream, a, a.columns);
 }

@@ -79,6 +79,7 @@ int run_all_op_cases(const Plugin &plugin) {
     failures += run_frame_attention_cases(plugin);
     failures += run_norm_cases(plugin);
     failures += run_half_storage_cases(plugin);
+    failures += run_attention_mma_cases(plugin);
     failures += run_error_cases(plugin);
     return failures;
 }

@@ -16,6 +16,7 @@ int run_resample_cases(const Plugin &plugin);  // resample_cases.cpp
 int run_frame_attention_cases(const Plugin &plugin);  // frame_attention_cases.cpp
 int run_norm_cases(const Plugin &plugin);  // norm_cases.cpp
 int run_half_storage_cases(const Plugin &plugin);  // half_storage_cases.cpp
+int run_attention_mma_cases(const Plugin &plugin);  // attention_mma_cases.cpp
 int run_error_cases(const Plugin &plugin);
 int run_abi_mismatch_case(const std::string &plugin_path);
 

@@ -157,3 +157,11 @@ std::string Comparison::describe() const {
     if (nan_mismatches) s << " nan_mismatches=" << nan_mismatches;
     return s.str();
 }
+
+bool expect_unsupported(const std::string &name, int32_t status, const std::vector<std::string> &words) {
+    bool ok = status == KN_ERR_UNSUPPORTED;
+    for (const std::string &w : words) ok = ok && plugin_last_error().find(w) != std::string::npos;
+    std::printf("%s %s: status %d (expected %d), message \"%s\"\n", ok ? "PASS" : "FAIL", name.c_str(), status,
+                KN_ERR_UNSUPPORTED, plugin_last_error().c_str());
+    return ok;
+}

@@ -59,6 +59,10 @@ class DeviceBuffer {
 kn_tensor make_tensor(const void *data, const std::vector<int64_t> &shape, int32_t dtype = KN_DTYPE_F32);
 kn_tensor absent_tensor();
 
+// Prints PASS/FAIL for a refusal: true when status is KN_ERR_UNSUPPORTED and the plugin's message
+// contains every one of `words`.
+bool expect_unsupported(const std::string &name, int32_t status, const std::vector<std::string> &words);
+
 // Uniform floats in [-1, 1) from a fixed seed.
 std::vector<float> random_values(size_t count, unsigned seed);
 

@@ -8,6 +8,19 @@
 
 namespace kinema::ref {
 
+std::vector<int64_t> kv_frames_of(int32_t mode, int64_t t, int64_t kv_frames) {
+    switch (mode) {
+        case KN_KV_FRAMES_SAME: return {t};
+        case KN_KV_FRAMES_SPARSE_CAUSAL: return {0, t - 1 > 0 ? t - 1 : 0};
+        case KN_KV_FRAMES_ALL: {
+            std::vector<int64_t> all;
+            for (int64_t f = 0; f < kv_frames; ++f) all.push_back(f);
+            return all;
+        }
+        default: return {0};  // first, context
+    }
+}
+
 std::vector<double> conv3d_reference(const ConvShape &s, const float *x, const float *w, const float *bias,
                                      const float *residual) {
     const int64_t ho_count = s.out_height(), wo_count = s.out_width();

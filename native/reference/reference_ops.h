@@ -22,6 +22,10 @@ struct ConvShape {
     int64_t output_count() const { return batch * frames * out_height() * out_width() * out_channels; }
 };
 
+// OPS.md's KV(t) for attention: the k/v frames frame t of q attends to, in concatenation order, for a
+// kv_frames mode (KN_KV_FRAMES_*: same, first, sparse_causal, all; context is frame 0 of [B,L,heads,D]).
+std::vector<int64_t> kv_frames_of(int32_t mode, int64_t t, int64_t kv_frames);
+
 // y = bias[o] + sum over in-range taps of x * w (+ residual); bias[Co] and residual[B,T,Ho,Wo,Co] may be NULL.
 std::vector<double> conv3d_reference(const ConvShape &s, const float *x, const float *w, const float *bias,
                                      const float *residual);

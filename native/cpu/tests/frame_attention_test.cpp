@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "frame_attention.h"
+#include "reference_ops.h"
 #include "test_support.h"
 
 using namespace kinema;
@@ -26,21 +27,6 @@ const char *mode_name(int mode) {
     return names[mode];
 }
 
-// The frames of k/v frame t attends to, in OPS.md's concatenation order.
-std::vector<int64_t> kv_list(const Case &c, int64_t t) {
-    switch (c.mode) {
-        case KN_KV_FRAMES_SAME: return {t};
-        case KN_KV_FRAMES_FIRST: return {0};
-        case KN_KV_FRAMES_SPARSE_CAUSAL: return {0, t - 1 > 0 ? t - 1 : 0};
-        case KN_KV_FRAMES_ALL: {
-            std::vector<int64_t> all;
-            for (int64_t f = 0; f < c.kv_frames; ++f) all.push_back(f);
-            return all;
-        }
-        default: return {0};
-    }
-}
-
 std::vector<double> reference(const Case &c, double scale, const std::vector<float> &q, const std::vector<float> &k,
                               const std::vector<float> &v) {
     const int64_t H = c.heads, D = c.dim;
@@ -50,7 +36,7 @@ std::vector<double> reference(const Case &c, double scale, const std::vector<flo
             for (int64_t h = 0; h < H; ++h) {
                 // Concatenate K(t), V(t) rows explicitly (the reference may; the kernels may not).
                 std::vector<const float *> krows, vrows;
-                for (int64_t f : kv_list(c, t))
+                for (int64_t f : kinema::ref::kv_frames_of(c.mode, t, c.kv_frames))
                     for (int64_t j = 0; j < c.keys; ++j) {
                         const int64_t at = (((b * c.kv_frames + f) * c.keys + j) * H + h) * D;
                         krows.push_back(&k[size_t(at)]);
