@@ -105,8 +105,8 @@ final class ElementwiseOps {
         return v;
     }
 
-    /** Kinema.run's call on tensors of the runtime. */
-    static Tensor runNamed(Kinema runtime, String op, Map<String, Tensor> on, double[] ab) {
-        return run(runtime, op, on.get("x"), on.get("z"), ab[0], ab[1], null);
+    /** Kinema.run's call on tensors of the runtime; y null: allocate it. */
+    static Tensor runNamed(Kinema runtime, String op, Map<String, Tensor> on, double[] ab, Tensor y) {
+        return run(runtime, op, on.get("x"), on.get("z"), ab[0], ab[1], y);
     }
 }

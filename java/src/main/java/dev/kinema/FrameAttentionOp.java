@@ -102,7 +102,8 @@ final class FrameAttentionOp {
         }
     }
 
-    static Tensor runNamed(Kinema runtime, Map<String, Tensor> on, NamedAttrs a) {
-        return run(runtime, on.get("q"), on.get("k"), on.get("v"), a.kvFrames(), a.scale(), null);
+    /** Kinema.run's call on tensors of the runtime; y null: allocate it. */
+    static Tensor runNamed(Kinema runtime, Map<String, Tensor> on, NamedAttrs a, Tensor y) {
+        return run(runtime, on.get("q"), on.get("k"), on.get("v"), a.kvFrames(), a.scale(), y);
     }
 }

@@ -273,17 +273,32 @@ public final class Kinema implements AutoCloseable {
 
     /** upsample_nearest (OPS.md): x[B,T,H,W,C] to y[B,T,2H,2W,C], spatial nearest; y newly allocated. */
     public Tensor upsampleNearest(Tensor x) {
-        return ResampleOps.upsampleNearest(this, x);
+        return ResampleOps.upsampleNearest(this, x, null);
+    }
+
+    /** upsample_nearest into y [B,T,2H,2W,C], which may not overlap x. */
+    public void upsampleNearestInto(Tensor x, Tensor y) {
+        ResampleOps.upsampleNearest(this, x, ConvOps.output(ResampleOps.UPSAMPLE_NEAREST, y));
     }
 
     /** patchify (OPS.md): x[B,T,H,W,C] to y[B,T,(H/p)*(W/p),p*p*C], patches row-major, inside one (ph, pw, c). */
     public Tensor patchify(Tensor x, int p) {
-        return ResampleOps.patchify(this, x, p);
+        return ResampleOps.patchify(this, x, p, null);
+    }
+
+    /** patchify into y [B,T,(H/p)*(W/p),p*p*C], which may not overlap x. */
+    public void patchifyInto(Tensor x, int p, Tensor y) {
+        ResampleOps.patchify(this, x, p, ConvOps.output(ResampleOps.PATCHIFY, y));
     }
 
     /** unpatchify (OPS.md): the inverse of patchify; the image's H and W are given, C follows from x. */
     public Tensor unpatchify(Tensor x, int p, long h, long w) {
-        return ResampleOps.unpatchify(this, x, p, h, w);
+        return ResampleOps.unpatchify(this, x, p, h, w, null);
+    }
+
+    /** unpatchify into y [B,T,H,W,C], which may not overlap x. */
+    public void unpatchifyInto(Tensor x, int p, long h, long w, Tensor y) {
+        ResampleOps.unpatchify(this, x, p, h, w, ConvOps.output(ResampleOps.UNPATCHIFY, y));
     }
 
     /**
@@ -304,7 +319,14 @@ public final class Kinema implements AutoCloseable {
      * downscaleFreqShift, 1, maxPeriod) of t[B], as y[B, dim] (dim even).
      */
     public Tensor timestepEmbedding(Tensor t, int dim, boolean flipSinToCos, double downscaleFreqShift, double maxPeriod) {
-        return ResampleOps.timestepEmbedding(this, t, dim, flipSinToCos, downscaleFreqShift, maxPeriod);
+        return ResampleOps.timestepEmbedding(this, t, dim, flipSinToCos, downscaleFreqShift, maxPeriod, null);
+    }
+
+    /** timestep_embedding into y [B, dim], which may not overlap t. */
+    public void timestepEmbeddingInto(Tensor t, int dim, boolean flipSinToCos, double downscaleFreqShift,
+                                      double maxPeriod, Tensor y) {
+        ResampleOps.timestepEmbedding(this, t, dim, flipSinToCos, downscaleFreqShift, maxPeriod,
+                ConvOps.output(ResampleOps.TIMESTEP_EMBEDDING, y));
     }
 
     /** conv3d into y; residual may be y itself. */
@@ -358,6 +380,20 @@ public final class Kinema implements AutoCloseable {
     }
 
     /**
+     * The input, attribute and output names of op (an OPS.md name).
+     *
+     * @throws InvalidArgumentException for a name that is not one of {@link #opNames()}
+     */
+    public static OpSignature signature(String op) {
+        OpSignature signature = NamedOps.signature(op);
+        if (signature == null) {
+            throw new InvalidArgumentException("Kinema.signature", "op", "one of " + String.join(", ", NamedOps.names()),
+                    op == null ? "null" : "'" + op + "'");
+        }
+        return signature;
+    }
+
+    /**
      * Runs an op by its OPS.md name with named inputs and string attributes (the CLI's and the
      * test harness's entry). Inputs may be host tensors (uploaded for the call) or tensors of this
      * runtime; outputs ("y", and "x0" for ddim_step) are new tensors of this runtime.
@@ -365,6 +401,18 @@ public final class Kinema implements AutoCloseable {
     public Map<String, Tensor> run(String op, Map<String, Tensor> inputs, Map<String, String> attrs) {
         ensureOpen();
         return NamedOps.run(this, op, inputs, attrs);
+    }
+
+    /**
+     * Checks one op call exactly as {@link #run} does and sets it up for replay: inputs and outputs
+     * ("y", and optionally "x0" for ddim_step) are tensors of this runtime, which the returned op
+     * writes on every {@link PreparedOp#run}. Nothing runs now. The graph executor prepares each of
+     * its nodes this way.
+     */
+    public PreparedOp prepare(String op, Map<String, Tensor> inputs, Map<String, String> attrs,
+                              Map<String, Tensor> outputs) {
+        ensureOpen();
+        return NamedOps.prepare(this, op, inputs, attrs, outputs);
     }
 
     /** Frees every tensor this runtime still owns and releases the backend context; idempotent. */

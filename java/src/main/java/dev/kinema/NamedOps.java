@@ -1,5 +1,6 @@
 package dev.kinema;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -57,13 +58,80 @@ final class NamedOps {
         return SPECS.keySet().stream().sorted().toList();
     }
 
+    /** The signature of op, or null for a name that is not an op. */
+    static OpSignature signature(String op) {
+        Spec spec = op == null ? null : SPECS.get(op);
+        if (spec == null) {
+            return null;
+        }
+        return new OpSignature(op, spec.required(), spec.optional(), spec.attributes(),
+                op.equals(DdimOp.DDIM_STEP) ? List.of("y", "x0") : List.of("y"));
+    }
+
     static Map<String, Tensor> run(Kinema runtime, String op, Map<String, Tensor> inputs, Map<String, String> attrs) {
+        Map<String, Tensor> given = inputs == null ? Map.of() : inputs;
+        Parsed parsed = parse(op, given, attrs);
+        List<Tensor> uploaded = new ArrayList<>();
+        try {
+            Map<String, Tensor> on = new HashMap<>();
+            for (Map.Entry<String, Tensor> entry : given.entrySet()) {
+                on.put(entry.getKey(), onRuntime(runtime, op, entry.getKey(), entry.getValue(), uploaded));
+            }
+            Tensor[] out = call(runtime, op, on, parsed, null, null);
+            if (out.length == 1) {
+                return Map.of("y", out[0]);
+            }
+            Map<String, Tensor> outputs = new LinkedHashMap<>();
+            outputs.put("y", out[0]);
+            outputs.put("x0", out[1]);
+            return java.util.Collections.unmodifiableMap(outputs);
+        } finally {
+            uploaded.forEach(Tensor::close);
+        }
+    }
+
+    /**
+     * Kinema.prepare: the same checks as run, with every input and output a tensor of runtime; the
+     * op's one native call is captured (its params struct copied) instead of made.
+     */
+    static PreparedOp prepare(Kinema runtime, String op, Map<String, Tensor> inputs, Map<String, String> attrs,
+                              Map<String, Tensor> outputs) {
+        Map<String, Tensor> given = inputs == null ? Map.of() : inputs;
+        Parsed parsed = parse(op, given, attrs);
+        Map<String, Tensor> out = outputs == null ? Map.of() : outputs;
+        Set<String> outputNames = op.equals(DdimOp.DDIM_STEP) ? Set.of("y", "x0") : Set.of("y");
+        for (String name : out.keySet()) {
+            if (name == null || !outputNames.contains(name)) {
+                throw new InvalidArgumentException(op, String.valueOf(name), "an output of " + op + " ("
+                        + (outputNames.size() == 1 ? "y" : "y, x0?") + ")", "an unknown output");
+            }
+        }
+        Tensor y = out.get("y");
+        if (y == null) {
+            throw new InvalidArgumentException(op, "y", "an output tensor (required)", "nothing");
+        }
+        List<Tensor> tensors = new ArrayList<>(given.values());
+        tensors.addAll(out.values());
+        tensors.removeIf(java.util.Objects::isNull);
+        try (NativeCalls.Capture capture = NativeCalls.Capture.begin()) {
+            call(runtime, op, given, parsed, y, out.get("x0"));
+            MemorySegment params = capture.params();
+            return new PreparedOp(runtime, op, capture.entry(), capture.arena(), params, tensors);
+        }
+    }
+
+    /** Every attribute parsed before any upload: a typo should not cost a transfer. */
+    private record Parsed(int stride, DdimParams ddim, Activation act, FrameAttentionOp.NamedAttrs frameAttention,
+                          TemporalAttentionOp.NamedAttrs attention, NormOps.NamedAttrs norm, double[] elementwise,
+                          ResampleOps.NamedAttrs resample) {
+    }
+
+    private static Parsed parse(String op, Map<String, Tensor> given, Map<String, String> attrs) {
         Spec spec = op == null ? null : SPECS.get(op);
         if (spec == null) {
             throw new InvalidArgumentException("Kinema.run", "op", "one of " + String.join(", ", names()),
                     op == null ? "null" : "'" + op + "'");
         }
-        Map<String, Tensor> given = inputs == null ? Map.of() : inputs;
         Map<String, String> attributes = attrs == null ? Map.of() : attrs;
         for (String name : given.keySet()) {
             if (name == null || !spec.knows(name)) {
@@ -84,53 +152,43 @@ final class NamedOps {
                         "an unknown attribute");
             }
         }
-        // Parse attributes before uploading anything: a typo should not cost a transfer.
-        int stride = op.equals(ConvOps.CONV_SPATIAL) ? intAttribute(op, attributes, "stride", 1) : 0;
-        DdimParams ddim = op.equals(DdimOp.DDIM_STEP) ? DdimParams.fromAttrs(attributes) : null;
-        Activation act = op.equals(LinearOps.LINEAR) ? activationAttribute(op, attributes) : null;
-        FrameAttentionOp.NamedAttrs frameAttention = op.equals(FrameAttentionOp.ATTENTION)
-                ? FrameAttentionOp.NamedAttrs.parse(attributes) : null;
-        TemporalAttentionOp.NamedAttrs attention = op.equals(TemporalAttentionOp.TEMPORAL_ATTENTION)
-                ? TemporalAttentionOp.NamedAttrs.parse(attributes) : null;
-        NormOps.NamedAttrs norm = op.equals(NormOps.GROUP_NORM) || op.equals(NormOps.LAYER_NORM)
-                ? NormOps.NamedAttrs.parse(op, attributes) : null;
+        return new Parsed(
+                op.equals(ConvOps.CONV_SPATIAL) ? intAttribute(op, attributes, "stride", 1) : 0,
+                op.equals(DdimOp.DDIM_STEP) ? DdimParams.fromAttrs(attributes) : null,
+                op.equals(LinearOps.LINEAR) ? activationAttribute(op, attributes) : null,
+                op.equals(FrameAttentionOp.ATTENTION) ? FrameAttentionOp.NamedAttrs.parse(attributes) : null,
+                op.equals(TemporalAttentionOp.TEMPORAL_ATTENTION) ? TemporalAttentionOp.NamedAttrs.parse(attributes) : null,
+                op.equals(NormOps.GROUP_NORM) || op.equals(NormOps.LAYER_NORM)
+                        ? NormOps.NamedAttrs.parse(op, attributes) : null,
+                op.equals(ElementwiseOps.SCALE_ADD) ? ElementwiseOps.parseAttrs(op, attributes) : new double[] {1, 1},
+                ResampleOps.NamedAttrs.parse(op, attributes));
+    }
 
-        double[] elementwise = op.equals(ElementwiseOps.SCALE_ADD) ? ElementwiseOps.parseAttrs(op, attributes)
-                : new double[] {1, 1};
-        ResampleOps.NamedAttrs resample = ResampleOps.NamedAttrs.parse(op, attributes);
-        List<Tensor> uploaded = new ArrayList<>();
-        try {
-            Map<String, Tensor> on = new HashMap<>();
-            for (Map.Entry<String, Tensor> entry : given.entrySet()) {
-                on.put(entry.getKey(), onRuntime(runtime, op, entry.getKey(), entry.getValue(), uploaded));
+    /** The op on tensors of the runtime; y null: allocate the outputs. Returns y (and x0 for ddim_step). */
+    private static Tensor[] call(Kinema runtime, String op, Map<String, Tensor> on, Parsed a, Tensor y, Tensor x0) {
+        return switch (op) {
+            case ConvOps.CONV_SPATIAL -> new Tensor[] {ConvOps.convSpatial(runtime, on.get("x"), on.get("w"), on.get("b"),
+                    on.get("residual"), a.stride(), y)};
+            case NormOps.GROUP_NORM, NormOps.LAYER_NORM -> new Tensor[] {NormOps.runNamed(runtime, op, on, a.norm(), y)};
+            case ConvOps.CONV_TEMPORAL -> new Tensor[] {ConvOps.convTemporal(runtime, on.get("x"), on.get("w"), on.get("b"),
+                    on.get("residual"), y)};
+            case LinearOps.LINEAR -> new Tensor[] {LinearOps.linear(runtime, on.get("x"), on.get("w"), on.get("b"),
+                    on.get("residual"), on.get("gate"), a.act(), y)};
+            case TemporalAttentionOp.TEMPORAL_ATTENTION ->
+                    new Tensor[] {TemporalAttentionOp.runNamed(runtime, on, a.attention(), y)};
+            case FrameAttentionOp.ATTENTION -> new Tensor[] {FrameAttentionOp.runNamed(runtime, on, a.frameAttention(), y)};
+            case ElementwiseOps.ADD, ElementwiseOps.MUL, ElementwiseOps.SILU, ElementwiseOps.GELU,
+                    ElementwiseOps.SCALE_ADD -> new Tensor[] {ElementwiseOps.runNamed(runtime, op, on, a.elementwise(), y)};
+            case ResampleOps.UPSAMPLE_NEAREST, ResampleOps.PATCHIFY, ResampleOps.UNPATCHIFY, ResampleOps.ALPHA_BLEND,
+                    ResampleOps.TIMESTEP_EMBEDDING -> new Tensor[] {ResampleOps.runNamed(runtime, op, on, a.resample(), y)};
+            case LinearOps.CONV3D -> new Tensor[] {LinearOps.conv3d(runtime, on.get("x"), on.get("w"), on.get("b"),
+                    on.get("residual"), y)};
+            default -> {
+                DdimResult result = DdimOp.run(runtime, on.get("x"), on.get("out_c"), on.get("out_u"), on.get("noise"),
+                        a.ddim(), y, x0);
+                yield new Tensor[] {result.y(), result.x0()};
             }
-            return switch (op) {
-                case ConvOps.CONV_SPATIAL -> Map.of("y",
-                        runtime.convSpatial(on.get("x"), on.get("w"), on.get("b"), on.get("residual"), stride));
-                case NormOps.GROUP_NORM, NormOps.LAYER_NORM -> Map.of("y", NormOps.runNamed(runtime, op, on, norm));
-                case ConvOps.CONV_TEMPORAL -> Map.of("y",
-                        runtime.convTemporal(on.get("x"), on.get("w"), on.get("b"), on.get("residual")));
-                case LinearOps.LINEAR -> Map.of("y", runtime.linear(on.get("x"), on.get("w"), on.get("b"),
-                        on.get("residual"), on.get("gate"), act));
-                case TemporalAttentionOp.TEMPORAL_ATTENTION -> Map.of("y", TemporalAttentionOp.runNamed(runtime, on, attention));
-                case FrameAttentionOp.ATTENTION -> Map.of("y", FrameAttentionOp.runNamed(runtime, on, frameAttention));
-                case ElementwiseOps.ADD, ElementwiseOps.MUL, ElementwiseOps.SILU, ElementwiseOps.GELU,
-                        ElementwiseOps.SCALE_ADD -> Map.of("y", ElementwiseOps.runNamed(runtime, op, on, elementwise));
-                case ResampleOps.UPSAMPLE_NEAREST, ResampleOps.PATCHIFY, ResampleOps.UNPATCHIFY, ResampleOps.ALPHA_BLEND,
-                        ResampleOps.TIMESTEP_EMBEDDING -> Map.of("y", ResampleOps.runNamed(runtime, op, on, resample));
-                case LinearOps.CONV3D -> Map.of("y",
-                        runtime.conv3d(on.get("x"), on.get("w"), on.get("b"), on.get("residual")));
-                default -> {
-                    DdimResult result = runtime.ddimStep(on.get("x"), on.get("out_c"), on.get("out_u"), on.get("noise"), ddim);
-                    Map<String, Tensor> outputs = new LinkedHashMap<>();
-                    outputs.put("y", result.y());
-                    outputs.put("x0", result.x0());
-                    yield java.util.Collections.unmodifiableMap(outputs);
-                }
-            };
-        } finally {
-            uploaded.forEach(Tensor::close);
-        }
+        };
     }
 
     /** A host tensor is uploaded (and remembered for closing); others are passed on for the op to check. */

@@ -4,6 +4,7 @@ import dev.kinema.internal.CriticalHandles;
 import dev.kinema.raw.kinema_h;
 import dev.kinema.raw.kn_tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
@@ -79,11 +80,81 @@ final class NativeCalls {
                 kinema_h.kn_timestep_embedding$descriptor());
     }
 
-    /** Calls op on runtime's default stream and turns a failed status into its typed exception. */
-    static void run(Kinema runtime, OpEntry op, MemorySegment params) {
-        MethodHandle handle = runtime.backend() == Backend.CUDA
+    /**
+     * While open on a thread, the op call made there is captured instead of run: its entry and a copy
+     * of its filled params struct (plain values and device addresses, nothing pointing into the
+     * caller's confined arena) are kept for {@link PreparedOp}. Each typed op makes exactly one call.
+     */
+    static final class Capture implements AutoCloseable {
+        private static final ThreadLocal<Capture> CURRENT = new ThreadLocal<>();
+        private final Arena arena = Arena.ofShared();
+        private OpEntry entry;
+        private MemorySegment params;
+        private boolean handedOver;
+
+        private Capture() {
+        }
+
+        static Capture begin() {
+            if (CURRENT.get() != null) {
+                throw new IllegalStateException("an op call is already being captured on this thread");
+            }
+            Capture capture = new Capture();
+            CURRENT.set(capture);
+            return capture;
+        }
+
+        private void take(OpEntry op, MemorySegment filled) {
+            if (entry != null) {
+                throw new IllegalStateException(op.function() + ": a prepared op makes one native call, this is a second");
+            }
+            entry = op;
+            params = arena.allocate(filled.byteSize(), 16);
+            params.copyFrom(filled);
+        }
+
+        OpEntry entry() {
+            if (entry == null) {
+                throw new IllegalStateException("no op call was captured");
+            }
+            return entry;
+        }
+
+        /** The captured struct; its arena now belongs to the caller (freed by {@link #release}). */
+        MemorySegment params() {
+            entry();
+            handedOver = true;
+            return params;
+        }
+
+        Arena arena() {
+            return arena;
+        }
+
+        @Override
+        public void close() {
+            CURRENT.remove();
+            if (!handedOver) {
+                arena.close();
+            }
+        }
+    }
+
+    /** The handle an op call takes on runtime's backend (see {@link OpEntry}). */
+    static MethodHandle handle(Kinema runtime, OpEntry op) {
+        return runtime.backend() == Backend.CUDA
                 ? CriticalHandles.op(op.function(), op.address(), op.descriptor())
                 : op.normal();
+    }
+
+    /** Calls op on runtime's default stream and turns a failed status into its typed exception. */
+    static void run(Kinema runtime, OpEntry op, MemorySegment params) {
+        Capture capture = Capture.CURRENT.get();
+        if (capture != null) {
+            capture.take(op, params);
+            return;
+        }
+        MethodHandle handle = handle(runtime, op);
         int status;
         try {
             status = (int) handle.invokeExact(runtime.context(), MemorySegment.NULL, params);

@@ -153,13 +153,13 @@ final class NormOps {
         }
     }
 
-    /** Kinema.run's call of either op on tensors of the runtime. */
-    static Tensor runNamed(Kinema runtime, String op, java.util.Map<String, Tensor> on, NamedAttrs a) {
+    /** Kinema.run's call of either op on tensors of the runtime; y null: allocate it. */
+    static Tensor runNamed(Kinema runtime, String op, java.util.Map<String, Tensor> on, NamedAttrs a, Tensor y) {
         return op.equals(GROUP_NORM)
                 ? groupNorm(runtime, on.get("x"), on.get("gamma"), on.get("beta"), a.groups(), a.eps(), a.perFrame(),
-                        a.silu(), null)
+                        a.silu(), y)
                 : layerNorm(runtime, on.get("x"), on.get("gamma"), on.get("beta"), on.get("shift"), on.get("scale"),
-                        a.eps(), null);
+                        a.eps(), y);
     }
 
     private static void checkEps(OpChecks check, double eps) {

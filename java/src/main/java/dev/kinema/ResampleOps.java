@@ -26,23 +26,37 @@ final class ResampleOps {
     private ResampleOps() {
     }
 
-    static Tensor upsampleNearest(Kinema runtime, Tensor x) {
+    /** y == null: allocate y; else write into y, which may not overlap x. */
+    static Tensor upsampleNearest(Kinema runtime, Tensor x, Tensor y) {
         runtime.ensureOpen();
         OpChecks check = new OpChecks(UPSAMPLE_NEAREST, runtime);
         check.input("x", x);
         check.rank("x", x, 5, X_DIMS);
         long[] s = x.shape();
-        Tensor out = runtime.allocateUninitialized(UPSAMPLE_NEAREST, x.dtype(), new long[] {s[0], s[1], 2 * s[2], 2 * s[3], s[4]});
+        Tensor out = output(runtime, check, UPSAMPLE_NEAREST, x, new long[] {s[0], s[1], 2 * s[2], 2 * s[3], s[4]}, y,
+                "[B,T,2H,2W,C]");
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = kn_upsample_nearest_params.allocate(arena);
             NativeCalls.describe(kn_upsample_nearest_params.x(params), x);
             NativeCalls.describe(kn_upsample_nearest_params.y(params), out);
             NativeCalls.run(runtime, NativeCalls.Entries.UPSAMPLE_NEAREST, params);
         } catch (RuntimeException e) {
-            out.close();
+            ConvOps.closeIfAllocated(out, y);
             throw e;
         }
         return out;
+    }
+
+    /** y itself after checking it (dtype and shape of the result, disjoint from x), or a new tensor. */
+    private static Tensor output(Kinema runtime, OpChecks check, String op, Tensor x, long[] shape, Tensor y, String dims) {
+        if (y == null) {
+            return runtime.allocateUninitialized(op, x.dtype(), shape);
+        }
+        check.input("y", y);
+        check.dtype("y", y, x.dtype(), "x");
+        check.shape("y", y, shape, dims);
+        check.disjoint("y", y, "x", x);
+        return y;
     }
 
     private static void checkPatch(OpChecks check, int p, long h, long w, String image) {
@@ -54,7 +68,8 @@ final class ResampleOps {
         }
     }
 
-    static Tensor patchify(Kinema runtime, Tensor x, int p) {
+    /** y == null: allocate y; else write into y, which may not overlap x. */
+    static Tensor patchify(Kinema runtime, Tensor x, int p, Tensor out) {
         runtime.ensureOpen();
         OpChecks check = new OpChecks(PATCHIFY, runtime);
         check.input("x", x);
@@ -62,10 +77,11 @@ final class ResampleOps {
         long[] s = x.shape();
         checkPatch(check, p, s[2], s[3], "x");
         long[] y = {s[0], s[1], (s[2] / p) * (s[3] / p), (long) p * p * s[4]};
-        return patchCall(runtime, PATCHIFY, x, y, p);
+        return patchCall(runtime, check, PATCHIFY, x, y, p, out, "[B,T,(H/p)*(W/p),p*p*C]");
     }
 
-    static Tensor unpatchify(Kinema runtime, Tensor x, int p, long h, long w) {
+    /** y == null: allocate y; else write into y, which may not overlap x. */
+    static Tensor unpatchify(Kinema runtime, Tensor x, int p, long h, long w, Tensor out) {
         runtime.ensureOpen();
         OpChecks check = new OpChecks(UNPATCHIFY, runtime);
         check.input("x", x);
@@ -81,11 +97,13 @@ final class ResampleOps {
         }
         long[] expected = {s[0], s[1], (h / p) * (w / p), s[3]};
         check.shape("x", x, expected, "([B,T,(H/p)*(W/p),p*p*C] for H=" + h + ", W=" + w + ", p=" + p + ")");
-        return patchCall(runtime, UNPATCHIFY, x, new long[] {s[0], s[1], h, w, s[3] / patchArea}, p);
+        return patchCall(runtime, check, UNPATCHIFY, x, new long[] {s[0], s[1], h, w, s[3] / patchArea}, p, out,
+                "[B,T,H,W,C]");
     }
 
-    private static Tensor patchCall(Kinema runtime, String op, Tensor x, long[] yShape, int p) {
-        Tensor out = runtime.allocateUninitialized(op, x.dtype(), yShape);
+    private static Tensor patchCall(Kinema runtime, OpChecks check, String op, Tensor x, long[] yShape, int p, Tensor y,
+                                    String dims) {
+        Tensor out = output(runtime, check, op, x, yShape, y, dims);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = kn_patch_params.allocate(arena);
             NativeCalls.describe(kn_patch_params.x(params), x);
@@ -94,7 +112,7 @@ final class ResampleOps {
             NativeCalls.run(runtime, op.equals(PATCHIFY) ? NativeCalls.Entries.PATCHIFY : NativeCalls.Entries.UNPATCHIFY,
                     params);
         } catch (RuntimeException e) {
-            out.close();
+            ConvOps.closeIfAllocated(out, y);
             throw e;
         }
         return out;
@@ -135,8 +153,9 @@ final class ResampleOps {
         return out;
     }
 
+    /** y == null: allocate y; else write into y, which may not overlap t. */
     static Tensor timestepEmbedding(Kinema runtime, Tensor t, int dim, boolean flipSinToCos, double downscaleFreqShift,
-                                    double maxPeriod) {
+                                    double maxPeriod, Tensor y) {
         runtime.ensureOpen();
         OpChecks check = new OpChecks(TIMESTEP_EMBEDDING, runtime);
         check.input("t", t);
@@ -154,7 +173,16 @@ final class ResampleOps {
         if (!Double.isFinite(maxPeriod) || maxPeriod <= 0) {
             throw check.fail("max_period", "a finite number > 0", Double.toString(maxPeriod));
         }
-        Tensor out = runtime.allocateUninitialized(TIMESTEP_EMBEDDING, t.dtype(), new long[] {t.shape()[0], dim});
+        Tensor out;
+        if (y == null) {
+            out = runtime.allocateUninitialized(TIMESTEP_EMBEDDING, t.dtype(), new long[] {t.shape()[0], dim});
+        } else {
+            check.input("y", y);
+            check.dtype("y", y, t.dtype(), "t");
+            check.shape("y", y, new long[] {t.shape()[0], dim}, "[B,dim]");
+            check.disjoint("y", y, "t", t);
+            out = y;
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment params = kn_timestep_embedding_params.allocate(arena);
             NativeCalls.describe(kn_timestep_embedding_params.t(params), t);
@@ -165,7 +193,7 @@ final class ResampleOps {
             kn_timestep_embedding_params.max_period(params, maxPeriod);
             NativeCalls.run(runtime, NativeCalls.Entries.TIMESTEP_EMBEDDING, params);
         } catch (RuntimeException e) {
-            out.close();
+            ConvOps.closeIfAllocated(out, y);
             throw e;
         }
         return out;
@@ -233,14 +261,14 @@ final class ResampleOps {
         }
     }
 
-    /** Kinema.run's call on tensors of the runtime. */
-    static Tensor runNamed(Kinema runtime, String op, Map<String, Tensor> on, NamedAttrs a) {
+    /** Kinema.run's call on tensors of the runtime; y null: allocate it. */
+    static Tensor runNamed(Kinema runtime, String op, Map<String, Tensor> on, NamedAttrs a, Tensor y) {
         return switch (op) {
-            case UPSAMPLE_NEAREST -> upsampleNearest(runtime, on.get("x"));
-            case PATCHIFY -> patchify(runtime, on.get("x"), a.p());
-            case UNPATCHIFY -> unpatchify(runtime, on.get("x"), a.p(), a.h(), a.w());
-            case ALPHA_BLEND -> alphaBlend(runtime, on.get("x_spatial"), on.get("x_temporal"), on.get("mix"), a.learned(), null);
-            default -> timestepEmbedding(runtime, on.get("t"), a.dim(), a.flip(), a.shift(), a.maxPeriod());
+            case UPSAMPLE_NEAREST -> upsampleNearest(runtime, on.get("x"), y);
+            case PATCHIFY -> patchify(runtime, on.get("x"), a.p(), y);
+            case UNPATCHIFY -> unpatchify(runtime, on.get("x"), a.p(), a.h(), a.w(), y);
+            case ALPHA_BLEND -> alphaBlend(runtime, on.get("x_spatial"), on.get("x_temporal"), on.get("mix"), a.learned(), y);
+            default -> timestepEmbedding(runtime, on.get("t"), a.dim(), a.flip(), a.shift(), a.maxPeriod(), y);
         };
     }
 }

@@ -126,7 +126,7 @@ final class TemporalAttentionOp {
     }
 
     /** Kinema.run: Tmax defaults to T without rel_bias and is required with it. */
-    static Tensor runNamed(Kinema runtime, java.util.Map<String, Tensor> on, NamedAttrs a) {
+    static Tensor runNamed(Kinema runtime, java.util.Map<String, Tensor> on, NamedAttrs a, Tensor y) {
         Tensor q = on.get("q");
         Tensor relBias = on.get("rel_bias");
         int tmax = a.tmax();
@@ -138,6 +138,6 @@ final class TemporalAttentionOp {
             tmax = q != null && q.rank() == 5 ? (int) Math.min(Integer.MAX_VALUE, Math.max(1, q.dim(1))) : 1;
         }
         return run(runtime, q, on.get("k"), on.get("v"), relBias, a.heads(), a.scale(), a.window(), a.causal(),
-                tmax, null);
+                tmax, y);
     }
 }

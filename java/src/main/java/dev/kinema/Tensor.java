@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Tensor implements AutoCloseable {
     /** Host storage alignment; covers the widest vector loads of the cpu backend. */
     static final long HOST_ALIGNMENT = 64;
+    /** The byte offsets {@link #view} accepts are multiples of this (kn_malloc's alignment). */
+    public static final long VIEW_ALIGNMENT = 256;
 
     private final DType dtype;
     private final long[] shape;
@@ -23,15 +25,18 @@ public final class Tensor implements AutoCloseable {
     private final Kinema runtime;
     private final Arena hostArena;
     private final MemorySegment segment;
+    /** The tensor whose memory a view shares; null for a tensor that owns its memory. */
+    private final Tensor parent;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Tensor(DType dtype, long[] shape, Kinema runtime, Arena hostArena, MemorySegment segment) {
+    private Tensor(DType dtype, long[] shape, Kinema runtime, Arena hostArena, MemorySegment segment, Tensor parent) {
         this.dtype = dtype;
         this.shape = shape;
         this.numel = Shapes.numel(shape);
         this.runtime = runtime;
         this.hostArena = hostArena;
         this.segment = segment;
+        this.parent = parent;
     }
 
     /** A zero-filled host tensor with its own memory. */
@@ -40,7 +45,7 @@ public final class Tensor implements AutoCloseable {
         Arena arena = Arena.ofShared();
         try {
             MemorySegment data = arena.allocate(Shapes.numel(checked) * dtype.byteSize(), HOST_ALIGNMENT);
-            return new Tensor(dtype, checked, null, arena, data);
+            return new Tensor(dtype, checked, null, arena, data, null);
         } catch (RuntimeException | Error e) {
             arena.close();
             throw e;
@@ -62,7 +67,49 @@ public final class Tensor implements AutoCloseable {
 
     /** A device tensor of runtime at address (already allocated by the runtime). */
     static Tensor device(Kinema runtime, DType dtype, long[] shape, MemorySegment address) {
-        return new Tensor(dtype, shape, runtime, null, MemorySegment.ofAddress(address.address()));
+        return new Tensor(dtype, shape, runtime, null, MemorySegment.ofAddress(address.address()), null);
+    }
+
+    /**
+     * A non-owning view of this tensor's memory: the bytes from byteOffset on, read as dtype with shape
+     * (row-major). No data moves; the view lives on the same host or runtime as this tensor. byteOffset
+     * must be a multiple of {@link #VIEW_ALIGNMENT} and the view must end within this tensor's bytes.
+     * Closing a view only marks it closed; closing the tensor that owns the memory makes every view of
+     * it unusable. A view of a view depends on that owning tensor only.
+     */
+    public Tensor view(long byteOffset, DType dtype, long... shape) {
+        ensureOpen();
+        long[] checked = Shapes.checked("Tensor.view", shape, dtype);
+        if (byteOffset < 0 || byteOffset % VIEW_ALIGNMENT != 0) {
+            throw new InvalidArgumentException("Tensor.view", "byteOffset", "a multiple of " + VIEW_ALIGNMENT + " >= 0",
+                    Long.toString(byteOffset));
+        }
+        long bytes = Shapes.numel(checked) * dtype.byteSize();
+        if (byteOffset > byteSize() || bytes > byteSize() - byteOffset) {
+            throw new InvalidArgumentException("Tensor.view", "shape", "at most " + (byteSize() - Math.min(byteOffset, byteSize()))
+                    + " bytes from offset " + byteOffset + " of " + this, bytes + " bytes (" + dtype.id()
+                    + Shapes.format(checked) + ")");
+        }
+        Tensor root = parent != null ? parent : this;
+        MemorySegment data = isHost() ? segment.asSlice(byteOffset, bytes)
+                : MemorySegment.ofAddress(segment.address() + byteOffset);
+        return new Tensor(dtype, checked, runtime, null, data, root);
+    }
+
+    /** view(0, dtype(), shape): the same bytes with a new shape of the same element count. */
+    public Tensor reshape(long... shape) {
+        ensureOpen();
+        long[] checked = Shapes.checked("Tensor.reshape", shape, dtype);
+        if (Shapes.numel(checked) != numel) {
+            throw new InvalidArgumentException("Tensor.reshape", "shape", numel + " elements (the count of " + this + ")",
+                    Shapes.format(checked) + " with " + Shapes.numel(checked) + " elements");
+        }
+        return view(0, dtype, checked);
+    }
+
+    /** True for a tensor made by {@link #view} or {@link #reshape}, which owns no memory. */
+    public boolean isView() {
+        return parent != null;
     }
 
     static void checkData(String op, float[] data, long[] shape) {
@@ -189,14 +236,18 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
+    /** True once this tensor, or for a view the tensor it came from, is closed. */
     public boolean isClosed() {
-        return closed.get();
+        return closed.get() || (parent != null && parent.closed.get());
     }
 
-    /** Frees the memory; idempotent. */
+    /** Frees the memory (a view only marks itself closed); idempotent. */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (parent != null) {
             return;
         }
         if (isHost()) {
@@ -221,7 +272,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     void ensureOpen() {
-        if (closed.get()) {
+        if (isClosed()) {
             throw new IllegalStateException(this + " is closed");
         }
     }

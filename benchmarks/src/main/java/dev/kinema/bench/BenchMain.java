@@ -201,6 +201,18 @@ public final class BenchMain {
                 case "emptyOpTyped" -> shape = "ddim_step, 0 elements, typed API";
                 case "emptyOpRaw" -> shape = "ddim_step, 0 elements, raw binding";
                 case "abiVersionRaw" -> shape = "kn_abi_version, raw binding";
+                case "graphRun", "graphPreparedDirect", "graphTypedCalls" -> {
+                    shape = GraphBenchmarks.NODES + " add/mul nodes on 16 floats, " + switch (name) {
+                        case "graphRun" -> "GraphExecutor.run (copy in, nodes, copy out)";
+                        case "graphPreparedDirect" -> "the same prepared calls in a bare loop";
+                        default -> "the same chain through the typed API";
+                    };
+                    rate = String.format("%.0f ns per node", seconds * 1e9 / GraphBenchmarks.NODES);
+                    Double direct = ours.get("graphPreparedDirect");
+                    if (name.equals("graphRun") && direct != null) {
+                        reference = String.format("executor overhead %.2f us per step", (seconds - direct) * 1e6);
+                    }
+                }
                 default -> {
                 }
             }
