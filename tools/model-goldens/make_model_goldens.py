@@ -15,10 +15,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from kinema_goldens import unet3d  # noqa: E402
+from kinema_goldens import latte, unet3d  # noqa: E402
 
 ARCHITECTURES = {
     "unet3d": unet3d.make_goldens,
+    "latte": latte.make_goldens,
 }
 
 DEFAULT_OUT = HERE.parent.parent / "java" / "src" / "test" / "resources" / "models"

@@ -4,7 +4,8 @@ diffusers classes mirrored (same attribute names, hence the same state_dict keys
   * attention_processor.Attention   -> to_q, to_k, to_v, to_out.0 (Linear), to_out.1 (Dropout)
   * attention_processor.AttnProcessor (the classic baddbmm/softmax/bmm path)
   * activations.GEGLU, activations.GELU, attention.FeedForward -> ff.net.0.proj, ff.net.2
-  * attention.BasicTransformerBlock (norm_type="layer_norm" only) -> norm1, attn1, norm2, attn2, norm3, ff
+  * attention.BasicTransformerBlock (norm_type "layer_norm" -> norm1, attn1, norm2, attn2, norm3, ff;
+    norm_type "ada_norm_single" (PixArt-Alpha / Latte) -> norm1, attn1, norm2, attn2, ff, scale_shift_table)
 
 Processors are plain Python objects stored on `Attention.processor` (not modules), exactly like diffusers,
 so swapping them never changes the state_dict. Besides diffusers' own per-frame AttnProcessor this module
@@ -252,20 +253,38 @@ class FeedForward(nn.Module):
 
 
 class BasicTransformerBlock(nn.Module):
-    """diffusers.models.attention.BasicTransformerBlock with norm_type="layer_norm".
+    """diffusers.models.attention.BasicTransformerBlock with norm_type "layer_norm" or "ada_norm_single".
 
-    x = attn1(norm1(x), ctx if only_cross_attention else None) + x
-    if attn2: x = attn2(norm2(x), encoder_hidden_states) + x   (self-attention when ehs is None,
-              which is how TransformerTemporalModel's double_self_attention=True block runs)
-    x = ff(norm3(x)) + x
+    norm_type="layer_norm" (the default; what the UNets use):
+      x = attn1(norm1(x), ctx if only_cross_attention else None) + x
+      if attn2: x = attn2(norm2(x), encoder_hidden_states) + x   (self-attention when ehs is None,
+                which is how TransformerTemporalModel's double_self_attention=True block runs)
+      x = ff(norm3(x)) + x
     LayerNorms use eps=norm_eps (1e-5 default) with elementwise affine.
+
+    norm_type="ada_norm_single" (PixArt-Alpha, Latte): `timestep` is the [N, 6*dim] output of the model's
+    AdaLayerNormSingle (already repeated to the block's batch N) and the block owns
+    scale_shift_table [6, dim] (diffusers: nn.Parameter(torch.randn(6, dim) / dim**0.5)):
+      shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp =
+          (scale_shift_table[None] + timestep.reshape(N, 6, -1)).chunk(6, dim=1)     each [N, 1, dim]
+      x = gate_msa * attn1(norm1(x) * (1 + scale_msa) + shift_msa) + x
+      if attn2: x = attn2(x, encoder_hidden_states) + x        (NO norm before cross-attention, as PixArt)
+      x = gate_mlp * ff(norm2(x) * (1 + scale_mlp) + shift_mlp) + x
+    norm2 is created even without attn2 (diffusers: `if norm_type == "ada_norm_single":  # For Latte`) and is
+    the norm of the feed-forward; norm3 does not exist (None). num_embeds_ada_norm is only validated by
+    diffusers for "ada_norm"/"ada_norm_zero" and does not change this path.
     """
 
     def __init__(self, dim, num_attention_heads, attention_head_dim, dropout=0.0, cross_attention_dim=None,
                  activation_fn="geglu", attention_bias=False, only_cross_attention=False,
                  double_self_attention=False, upcast_attention=False, norm_elementwise_affine=True,
-                 norm_eps=1e-5, final_dropout=False, ff_inner_dim=None, ff_bias=True, attention_out_bias=True):
+                 norm_eps=1e-5, final_dropout=False, ff_inner_dim=None, ff_bias=True, attention_out_bias=True,
+                 num_embeds_ada_norm=None, norm_type="layer_norm"):
         super().__init__()
+        if norm_type not in ("layer_norm", "ada_norm_single"):
+            raise NotImplementedError(f"norm_type {norm_type!r} is not mirrored")
+        self.norm_type = norm_type
+        self.num_embeds_ada_norm = num_embeds_ada_norm
         self.only_cross_attention = only_cross_attention
         self.norm1 = nn.LayerNorm(dim, elementwise_affine=norm_elementwise_affine, eps=norm_eps)
         self.attn1 = Attention(query_dim=dim, heads=num_attention_heads, dim_head=attention_head_dim,
@@ -280,13 +299,23 @@ class BasicTransformerBlock(nn.Module):
                                    bias=attention_bias, upcast_attention=upcast_attention,
                                    out_bias=attention_out_bias)
         else:
-            self.norm2 = None
+            if norm_type == "ada_norm_single":
+                self.norm2 = nn.LayerNorm(dim, norm_eps, norm_elementwise_affine)
+            else:
+                self.norm2 = None
             self.attn2 = None
-        self.norm3 = nn.LayerNorm(dim, norm_eps, norm_elementwise_affine)
+        if norm_type == "layer_norm":
+            self.norm3 = nn.LayerNorm(dim, norm_eps, norm_elementwise_affine)
+        else:
+            self.norm3 = None
         self.ff = FeedForward(dim, dropout=dropout, activation_fn=activation_fn, final_dropout=final_dropout,
                               inner_dim=ff_inner_dim, bias=ff_bias)
+        if norm_type == "ada_norm_single":
+            self.scale_shift_table = nn.Parameter(torch.randn(6, dim) / dim ** 0.5)
 
-    def forward(self, hidden_states, encoder_hidden_states=None):
+    def forward(self, hidden_states, encoder_hidden_states=None, timestep=None):
+        if self.norm_type == "ada_norm_single":
+            return self._forward_ada_norm_single(hidden_states, encoder_hidden_states, timestep)
         norm_hidden_states = self.norm1(hidden_states)
         attn_output = self.attn1(norm_hidden_states,
                                  encoder_hidden_states=encoder_hidden_states if self.only_cross_attention else None)
@@ -297,4 +326,22 @@ class BasicTransformerBlock(nn.Module):
             hidden_states = attn_output + hidden_states
         norm_hidden_states = self.norm3(hidden_states)
         hidden_states = self.ff(norm_hidden_states) + hidden_states
+        return hidden_states
+
+    def _forward_ada_norm_single(self, hidden_states, encoder_hidden_states, timestep):
+        batch_size = hidden_states.shape[0]
+        shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = (
+            self.scale_shift_table[None] + timestep.reshape(batch_size, 6, -1)
+        ).chunk(6, dim=1)
+        norm_hidden_states = self.norm1(hidden_states)
+        norm_hidden_states = norm_hidden_states * (1 + scale_msa) + shift_msa
+        attn_output = self.attn1(norm_hidden_states,
+                                 encoder_hidden_states=encoder_hidden_states if self.only_cross_attention else None)
+        hidden_states = gate_msa * attn_output + hidden_states
+        if self.attn2 is not None:
+            attn_output = self.attn2(hidden_states, encoder_hidden_states=encoder_hidden_states)
+            hidden_states = attn_output + hidden_states
+        norm_hidden_states = self.norm2(hidden_states)
+        norm_hidden_states = norm_hidden_states * (1 + scale_mlp) + shift_mlp
+        hidden_states = gate_mlp * self.ff(norm_hidden_states) + hidden_states
         return hidden_states
