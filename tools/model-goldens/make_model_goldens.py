@@ -16,10 +16,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from kinema_goldens import latte, unet3d  # noqa: E402
+from kinema_goldens import animatediff, svd_mixing  # noqa: E402
 
 ARCHITECTURES = {
     "unet3d": unet3d.make_goldens,
     "latte": latte.make_goldens,
+    "animatediff": animatediff.make_goldens,
+    "svd_mixing": svd_mixing.make_goldens,
 }
 
 DEFAULT_OUT = HERE.parent.parent / "java" / "src" / "test" / "resources" / "models"
