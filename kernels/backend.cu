@@ -219,6 +219,11 @@ int32_t op_timestep_embedding(const kn_exec *e, const kn_timestep_embedding_para
     return st ? st : kn_cuda_timestep_embedding(stream_of(e), p);
 }
 
+int32_t op_concat(const kn_exec *e, const kn_concat_params *p) {
+    const int32_t st = select_device(e, "concat");
+    return st ? st : kn_cuda_concat(stream_of(e), p);
+}
+
 // Filled by field name, so the table does not depend on the field order of kn_backend_ops (backend.h).
 // A new op adds its line to the ops block below; fields left unset stay NULL.
 kn_backend_ops make_ops() {
@@ -249,6 +254,7 @@ kn_backend_ops make_ops() {
     ops.unpatchify = op_unpatchify;
     ops.alpha_blend = op_alpha_blend;
     ops.timestep_embedding = op_timestep_embedding;
+    ops.concat = op_concat;
     return ops;
 }
 

@@ -2,12 +2,13 @@
 // (one dtype for x, z, y), f32 arithmetic, one rounding per stored element (storage.cuh).
 //
 // Kernel: grid-stride loop, 256 threads a block, one template instance per op (no per-element
-// branch on the kind). z broadcasts over x's leading dims: element i pairs with z[i % inner],
-// inner = numel(z); when z has x's full shape the modulo is skipped (kFull). 4-element vector
-// loads/stores (float4, or 8 bytes of f16/bf16) when
-// x, y (and z) are 16-byte aligned and inner % 4 == 0, so a vector never straddles a z period; the
-// rest (or everything, when unaligned) one element at a time. Each element is read and written by
-// the same thread, so y may be x.
+// branch on the kind). z broadcasts as broadcast.h defines (x viewed as [outer, middle, inner]): one
+// instance per form of z (kZ), so the common forms pay no extra index math: kZFull (z has x's
+// shape: z[i]), kZTrailing (outer = 1, z's shape a suffix of x's: z[i % inner]) and kZOuter (e.g.
+// z[B,1,1,1,C] for x[B,T,H,W,C]: z[(i / (middle*inner)) * inner + i % inner]). 4-element vector
+// loads/stores (float4, or 8 bytes of f16/bf16) when x, y (and z) are 16-byte aligned and
+// inner % 4 == 0, so a vector never straddles a z run; the rest (or everything, when unaligned) one
+// element at a time. Each element is read and written by the same thread, so y may be x.
 //
 // Napkin math (H100: 3.35 TB/s): add/mul/scale_add stream 12 B per element (8 B with a broadcast z
 // that stays in L1/L2), silu/gelu 8 B, against 1-30 FLOPs: ~0.1-4 FLOP/byte, memory bound. A
@@ -17,17 +18,30 @@
 
 #include <math.h>
 
+#include "broadcast.h"
+
 namespace kn_ew {
 
 constexpr int kThreads = 256;
+
+// How z's index follows from x's (see the file comment).
+constexpr int kZFull = 0, kZTrailing = 1, kZOuter = 2;
 
 template <typename S>
 struct Args {
     const S *x, *z;
     S *y;
-    int64_t count, inner;
+    int64_t count, inner, period; /* period = middle * inner */
     float a, b;
 };
+
+// z's index for x element i; the vector loop passes indices, inner and period in units of 4 elements.
+template <int kZ>
+__device__ __forceinline__ int64_t z_index(int64_t i, int64_t inner, int64_t period) {
+    if (kZ == kZFull) return i;
+    if (kZ == kZTrailing) return i % inner;
+    return (i / period) * inner + i % inner;
+}
 
 template <int kOp>
 __device__ __forceinline__ float apply(float x, float z, float a, float b) {
@@ -38,7 +52,7 @@ __device__ __forceinline__ float apply(float x, float z, float a, float b) {
     return fmaf(a, x, b * z);
 }
 
-template <typename S, int kOp, bool kFull, bool kVec4>
+template <typename S, int kOp, int kZ, bool kVec4>
 __global__ void __launch_bounds__(kThreads) elementwise_kernel(Args<S> p) {
     const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
     const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -49,32 +63,37 @@ __global__ void __launch_bounds__(kThreads) elementwise_kernel(Args<S> p) {
         for (int64_t v = first; v < vectors; v += stride) {
             const float4 xv = kn_load4(p.x + v * 4);
             float4 zv = make_float4(0.f, 0.f, 0.f, 0.f);
-            if (kBinary) zv = kn_load4(p.z + (kFull ? v : v % (p.inner / 4)) * 4);
+            if (kBinary) zv = kn_load4(p.z + z_index<kZ>(v, p.inner / 4, p.period / 4) * 4);
             kn_store4(p.y + v * 4, make_float4(apply<kOp>(xv.x, zv.x, p.a, p.b), apply<kOp>(xv.y, zv.y, p.a, p.b),
                                                apply<kOp>(xv.z, zv.z, p.a, p.b), apply<kOp>(xv.w, zv.w, p.a, p.b)));
         }
         scalar_begin = vectors * 4;
     }
     for (int64_t i = scalar_begin + first; i < p.count; i += stride) {
-        const float zv = kBinary ? kn_load(p.z + (kFull ? i : i % p.inner)) : 0.f;
+        const float zv = kBinary ? kn_load(p.z + z_index<kZ>(i, p.inner, p.period)) : 0.f;
         kn_store(p.y + i, apply<kOp>(kn_load(p.x + i), zv, p.a, p.b));
     }
 }
 
-template <typename S, int kOp, bool kFull>
+template <typename S, int kOp, int kZ>
 void launch_shape(const Args<S> &a, bool vec4, unsigned blocks, cudaStream_t stream) {
     // A pointer to the instance: template arguments' commas cannot pass through the launch macro.
     void (*const elementwise_kernel_instance)(Args<S>) =
-        vec4 ? elementwise_kernel<S, kOp, kFull, true> : elementwise_kernel<S, kOp, kFull, false>;
+        vec4 ? elementwise_kernel<S, kOp, kZ, true> : elementwise_kernel<S, kOp, kZ, false>;
     KN_LAUNCH(elementwise_kernel_instance, dim3(blocks), dim3(kThreads), 0, stream, a);
 }
 
 template <typename S, int kOp>
 void launch_op(const Args<S> &a, bool vec4, unsigned blocks, cudaStream_t stream) {
-    if (a.inner == a.count)
-        launch_shape<S, kOp, true>(a, vec4, blocks, stream);
+    constexpr bool kBinary = kOp == KN_ELEMENTWISE_ADD || kOp == KN_ELEMENTWISE_MUL || kOp == KN_ELEMENTWISE_SCALE_ADD;
+    if constexpr (!kBinary)
+        launch_shape<S, kOp, kZFull>(a, vec4, blocks, stream);
+    else if (a.inner == a.count)
+        launch_shape<S, kOp, kZFull>(a, vec4, blocks, stream);
+    else if (a.period == a.count)
+        launch_shape<S, kOp, kZTrailing>(a, vec4, blocks, stream);
     else
-        launch_shape<S, kOp, false>(a, vec4, blocks, stream);
+        launch_shape<S, kOp, kZOuter>(a, vec4, blocks, stream);
 }
 
 bool aligned16(const void *p) { return p == nullptr || (reinterpret_cast<uintptr_t>(p) & 15u) == 0; }
@@ -91,9 +110,15 @@ int32_t launch(cudaStream_t stream, const kn_elementwise_params *p, int64_t nume
     a.y = static_cast<S *>(p->y.data);
     a.count = numel;
     a.inner = numel;
+    a.period = numel;
+    kn_broadcast split;
     if (binary) {
-        a.inner = 1;
-        for (int32_t i = 0; i < p->z.rank; ++i) a.inner *= p->z.shape[i];
+        if (!kn_broadcast_split(&p->x, &p->z, &split)) {
+            kn_cuda_set_error(KN_CUDA_BACKEND_NAME " elementwise: z does not broadcast to x");
+            return KN_ERR_INVALID_ARGUMENT;
+        }
+        a.inner = split.inner;
+        a.period = split.middle * split.inner;
     }
     a.a = static_cast<float>(p->a);
     a.b = static_cast<float>(p->b);

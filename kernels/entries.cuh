@@ -26,6 +26,7 @@ int32_t kn_cuda_patchify(cudaStream_t stream, const kn_patch_params *p);  // res
 int32_t kn_cuda_unpatchify(cudaStream_t stream, const kn_patch_params *p);  // resample.cu
 int32_t kn_cuda_alpha_blend(cudaStream_t stream, const kn_alpha_blend_params *p);  // resample.cu
 int32_t kn_cuda_timestep_embedding(cudaStream_t stream, const kn_timestep_embedding_params *p);  // resample.cu
+int32_t kn_cuda_concat(cudaStream_t stream, const kn_concat_params *p);  // resample.cu
 
 inline const char *kn_cuda_dtype_name(int32_t dtype) {
     switch (dtype) {

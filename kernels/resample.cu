@@ -1,6 +1,7 @@
-// resample.cu - upsample_nearest, patchify, unpatchify, alpha_blend, timestep_embedding (OPS.md).
-// upsample_nearest, patchify, unpatchify and alpha_blend take f32, f16 or bf16 storage (one dtype for
-// all tensors; the copies move elements unchanged, alpha_blend computes in f32 and rounds once).
+// resample.cu - upsample_nearest, patchify, unpatchify, alpha_blend, timestep_embedding, concat (OPS.md).
+// upsample_nearest, patchify, unpatchify, alpha_blend and concat take f32, f16 or bf16 storage (one
+// dtype for all tensors; the copies move elements unchanged, alpha_blend computes in f32 and rounds
+// once; concat moves raw 4- or 2-byte words, so every bit pattern, NaN payloads included, survives).
 // timestep_embedding stays f32 only: bf16 holds integers exactly only up to 256, so timesteps like 999
 // would arrive already rounded; the embedding is a few KB and is cast by the caller if needed.
 //
@@ -12,12 +13,15 @@
 // double on the device from mix (read by every thread, one cached load) and does one FMA per element;
 // y may be x_spatial or x_temporal (same thread reads then writes the element).
 // timestep_embedding computes frequencies and sin/cos in double: B*dim outputs, a few hundred KB
-// at most, so the double math is free next to the launch.
+// at most, so the double math is free next to the launch. concat: output element o of row o/(C1+C2)
+// takes column c = o%(C1+C2) from x (c < C1) or z; neighbouring threads read neighbouring elements of
+// one of the two rows, so reads and writes stay coalesced.
 //
 // Napkin math (H100: 3.35 TB/s): upsample_nearest moves 4 B in (once, from DRAM) + 16 B out per
 // input element: a B=1,T=16,32x32,C=320 latent (5.2M floats, 21 MB in, 84 MB out) takes ~31 us.
 // patchify/unpatchify 8 B per element (~13 us for the same tensor); alpha_blend 12 B per element
-// (~19 us); all memory bound with ~0 FLOP/byte. timestep_embedding is launch bound.
+// (~19 us); concat 8 B per output element (a U-Net skip of 2 x [1,16,32,32,320]: 42 MB in, 42 MB out,
+// ~25 us); all memory bound with ~0 FLOP/byte. timestep_embedding is launch bound.
 #include "storage.cuh"
 
 #include <math.h>
@@ -95,6 +99,17 @@ __global__ void __launch_bounds__(kThreads)
         // Without flip the first half is sin; flip_sin_to_cos swaps the halves.
         const bool is_sin = first_half != (flip != 0);
         y[o] = static_cast<float>(is_sin ? sin(arg) : cos(arg));
+    }
+}
+
+// W is the storage word: uint32_t for f32, uint16_t for f16 and bf16 (a copy, never a conversion).
+template <typename W>
+__global__ void __launch_bounds__(kThreads)
+    concat_kernel(const W *x, const W *z, W *y, int64_t count, int64_t c1, int64_t c2) {
+    const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x, cy = c1 + c2;
+    for (int64_t o = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; o < count; o += stride) {
+        const int64_t row = o / cy, c = o - row * cy;
+        y[o] = c < c1 ? x[row * c1 + c] : z[row * c2 + (c - c1)];
     }
 }
 
@@ -216,4 +231,25 @@ int32_t kn_cuda_timestep_embedding(cudaStream_t stream, const kn_timestep_embedd
               static_cast<const float *>(p->t.data), static_cast<float *>(p->y.data), count, half, step,
               p->flip_sin_to_cos);
     return kn_cuda_check_launch("timestep_embedding_f32");
+}
+
+int32_t kn_cuda_concat(cudaStream_t stream, const kn_concat_params *p) {
+    const int32_t dt = p->x.dtype;
+    int32_t st = KN_OK;
+    if ((st = kn_cuda_require_storage("concat", "x", p->x)) || (st = kn_cuda_require_dtype("concat", "z", p->z, dt)) ||
+        (st = kn_cuda_require_dtype("concat", "y", p->y, dt)))
+        return st;
+    using namespace kn_rs;
+    const int64_t count = numel(p->y);
+    if (count == 0) return KN_OK;
+    const int64_t c1 = p->x.shape[p->x.rank - 1], c2 = p->z.shape[p->z.rank - 1];
+    if (dt == KN_DTYPE_F32)
+        KN_LAUNCH(concat_kernel<uint32_t>, dim3(blocks_for(count)), dim3(kThreads), 0, stream,
+                  static_cast<const uint32_t *>(p->x.data), static_cast<const uint32_t *>(p->z.data),
+                  static_cast<uint32_t *>(p->y.data), count, c1, c2);
+    else
+        KN_LAUNCH(concat_kernel<uint16_t>, dim3(blocks_for(count)), dim3(kThreads), 0, stream,
+                  static_cast<const uint16_t *>(p->x.data), static_cast<const uint16_t *>(p->z.data),
+                  static_cast<uint16_t *>(p->y.data), count, c1, c2);
+    return kn_cuda_check_launch("concat_kernel");
 }

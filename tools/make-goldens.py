@@ -349,7 +349,7 @@ CASES.update({
 
 
 def elementwise(op):
-    """add, mul, silu, gelu (erf), scale_add in float64; z broadcasts over x's leading dims (NumPy rules)."""
+    """add, mul, silu, gelu (erf), scale_add in float64; z broadcasts to x by PyTorch's (NumPy's) rules."""
     def run(inputs, attrs):
         x, z = d(inputs["x"]), d(inputs.get("z"))
         if op == "add":
@@ -364,11 +364,12 @@ def elementwise(op):
     return run
 
 
-def elementwise_case(seed, op, shape, z_rank=0, scale=3.0, **attrs):
+def elementwise_case(seed, op, shape, z_rank=0, scale=3.0, z_shape=None, **attrs):
+    """z has x's last z_rank dims, or z_shape when given (e.g. [B,1,1,1,C], broadcast over T, H, W)."""
     g = torch.Generator().manual_seed(seed)
     inputs = {"x": uniform(g, *shape, scale=scale)}
     if op in ("add", "mul", "scale_add"):
-        inputs["z"] = uniform(g, *shape[len(shape) - z_rank:], scale=2.0)
+        inputs["z"] = uniform(g, *(z_shape or shape[len(shape) - z_rank:]), scale=2.0)
     return inputs, {k: str(v) for k, v in attrs.items()}
 
 
@@ -379,12 +380,17 @@ CASES.update({
         "channel_vector": elementwise_case(902, "add", [1, 2, 3, 3, 10], 1),
         "frame_plane": elementwise_case(903, "add", [2, 3, 2, 2, 4], 3),
         "last_dim": elementwise_case(904, "add", [3, 7], 1),
+        "per_batch_channel": elementwise_case(905, "add", [2, 3, 4, 5, 6], z_shape=[2, 1, 1, 1, 6]),
+        "per_channel_b1": elementwise_case(906, "add", [1, 2, 3, 3, 5], z_shape=[1, 1, 1, 1, 5]),
+        "shared_channel": elementwise_case(907, "add", [3, 2, 2, 3, 4], z_shape=[1, 1, 1, 1, 4]),
     },
     "mul": {
         "full_shape": elementwise_case(911, "mul", [2, 5, 9], 3),
         "channel_vector": elementwise_case(912, "mul", [1, 2, 4, 4, 12], 1),
         "last_two_dims": elementwise_case(913, "mul", [2, 3, 4, 6], 2),
         "rank1": elementwise_case(914, "mul", [17], 1),
+        "per_batch_channel": elementwise_case(915, "mul", [3, 2, 3, 2, 7], z_shape=[3, 1, 1, 1, 7]),
+        "per_frame": elementwise_case(916, "mul", [2, 3, 2, 2, 4], z_shape=[2, 3, 1, 1, 4]),
     },
     "silu": {
         "rank5": elementwise_case(921, "silu", [1, 2, 3, 4, 5], scale=6.0),
@@ -517,8 +523,18 @@ def timestep_case(seed, batch, dim, flip, shift, max_period="10000.0"):
                       "downscale_freq_shift": str(shift), "max_period": max_period}
 
 
+def concat(inputs, attrs):
+    """Channels-last concatenation along the last axis (U-Net skip connections)."""
+    return {"y": torch.cat([d(inputs["x"]), d(inputs["z"])], dim=-1)}
+
+
+def concat_case(seed, lead, c1, c2):
+    g = torch.Generator().manual_seed(seed)
+    return {"x": uniform(g, *lead, c1), "z": uniform(g, *lead, c2, scale=3.0)}, {}
+
+
 OPS.update({"upsample_nearest": upsample_nearest, "patchify": patchify, "unpatchify": unpatchify,
-            "alpha_blend": alpha_blend, "timestep_embedding": timestep_embedding})
+            "alpha_blend": alpha_blend, "timestep_embedding": timestep_embedding, "concat": concat})
 CASES.update({
     "upsample_nearest": {
         "odd_c3": resample_case(1001, [2, 3, 5, 7, 3]),
@@ -549,6 +565,12 @@ CASES.update({
         "ddpm_128_shift1": timestep_case(1042, 3, 128, False, 1.0),
         "period100_dim6": timestep_case(1043, 2, 6, False, -2.0, "100.0"),
         "dim2_flip": timestep_case(1044, 5, 2, True, 0.0),
+    },
+    "concat": {
+        "rank5_c3_c5": concat_case(1051, [2, 3, 2, 2], 3, 5),
+        "rank2": concat_case(1052, [7], 4, 9),
+        "skip_16_8": concat_case(1053, [1, 2, 3, 3], 16, 8),
+        "rank1": concat_case(1054, [], 5, 1),
     },
 })
 

@@ -1,6 +1,6 @@
 // half_storage_cases.cpp - the memory-bound ops in f16 and bf16 storage through the plugin's op table:
 // ddim_step, elementwise (add, mul, silu, gelu, scale_add), group_norm, layer_norm, upsample_nearest,
-// patchify, unpatchify, alpha_blend. Inputs are random f32 values rounded to the storage dtype; the
+// patchify, unpatchify, alpha_blend, concat. Inputs are random f32 values rounded to the storage dtype; the
 // reference is double arithmetic (OPS.md's expressions) on those ROUNDED values, so the only errors
 // left are the kernel's: f32 arithmetic and the one rounding of each output to the storage dtype.
 //
@@ -16,7 +16,8 @@
 //   group/layer_norm: (n + 16) eps_f32 (|xhat| + |mean| rstd) |gamma| (1 + |scale|) + 4 eps_f32 (|beta| +
 //                     |shift| + |ref|), n the statistics count (Welford in f32 over n values), times
 //                     1.1 (largest slope of SiLU) when fused
-//   upsample / patchify / unpatchify: 0 (the element is copied; y must equal the input bits exactly)
+//   upsample / patchify / unpatchify / concat: 0 (the element is copied; y must equal the input bits
+//                     exactly; concat is also checked bit for bit with NaN payloads and -0)
 //   alpha_blend:      4 eps_f32 (|a xs| + |b xt|)
 // OPS.md allows 2x PyTorch's own error in the dtype; PyTorch's f16/bf16 ops also round each output
 // once from an f32 computation, so this bound (one correct rounding plus f32 noise) is inside it.
@@ -162,6 +163,10 @@ int elementwise_cases(const Plugin &plugin, const Half &half, unsigned &seed) {
         {KN_ELEMENTWISE_GELU, {4, 33}, {}, 1},
         {KN_ELEMENTWISE_SCALE_ADD, {3, 41}, {3, 41}, 0},
         {KN_ELEMENTWISE_SCALE_ADD, {4, 2, 8}, {8}, 1},
+        {KN_ELEMENTWISE_ADD, {2, 3, 2, 2, 8}, {2, 1, 1, 1, 8}, 0},  // per-batch z, vector path
+        {KN_ELEMENTWISE_MUL, {3, 2, 2, 3, 5}, {3, 1, 1, 1, 5}, 0},  // per-batch z, odd C: scalar path
+        {KN_ELEMENTWISE_ADD, {1, 4, 3, 3, 12}, {1, 1, 1, 1, 12}, 1}, // B = 1, unaligned
+        {KN_ELEMENTWISE_SCALE_ADD, {2, 3, 4, 8}, {2, 1, 1, 8}, 0},
     };
     int failures = 0;
     for (const Case &c : cases) {
@@ -177,7 +182,8 @@ int elementwise_cases(const Plugin &plugin, const Half &half, unsigned &seed) {
         const double a = 0.7, b = -1.3;
         std::vector<double> ref(static_cast<size_t>(count)), delta(static_cast<size_t>(count));
         for (int64_t i = 0; i < count; ++i) {
-            const double xv = x.values[size_t(i)], zv = binary ? z.values[size_t(i % inner)] : 0.0;
+            const double xv = x.values[size_t(i)],
+                         zv = binary ? z.values[size_t(kinema::ref::broadcast_index(c.x_shape, c.z_shape, i))] : 0.0;
             double y, d;
             switch (c.op) {
                 case KN_ELEMENTWISE_ADD: y = xv + zv, d = 4 * kEpsF32 * (std::fabs(xv) + std::fabs(zv)); break;
@@ -390,6 +396,29 @@ int resample_cases(const Plugin &plugin, const Half &half, unsigned &seed) {
         u.p = int32_t(P);
         run(plugin, plugin.ops->unpatchify(&plugin.exec, &u), "unpatchify 3x6x4x5 p2");
         failures += !check("unpatchify 3x6x4x5 p2", half, *dimg, image, exact);
+    }
+    {  // concat: x[2,3,5] and z[2,3,3] -> y[2,3,8], with NaN payloads, -0 and infinities among the values
+        seed += 10;
+        const int64_t rows = 6, C1 = 5, C2 = 3;
+        Rounded x = rounded(half, size_t(rows * C1), seed, 4.f), z = rounded(half, size_t(rows * C2), seed + 1, 4.f);
+        x.bits[1] = 0x7fc3u, x.bits[7] = 0x8000u, z.bits[2] = 0xffd1u, z.bits[4] = 0x7c00u;
+        std::vector<uint16_t> want;
+        for (int64_t r = 0; r < rows; ++r) {
+            for (int64_t c = 0; c < C1; ++c) want.push_back(x.bits[size_t(r * C1 + c)]);
+            for (int64_t c = 0; c < C2; ++c) want.push_back(z.bits[size_t(r * C2 + c)]);
+        }
+        auto dx = upload(plugin, x.bits, 1), dz = upload(plugin, z.bits);
+        auto dy = output(plugin, want.size());
+        kn_concat_params p{};
+        p.x = make_tensor(dx->data(), {2, 3, C1}, dt);
+        p.z = make_tensor(dz->data(), {2, 3, C2}, dt);
+        p.y = make_tensor(dy->data(), {2, 3, C1 + C2}, dt);
+        run(plugin, plugin.ops->concat(&plugin.exec, &p), "concat 2x3x(5+3)");
+        dy->check_guards("concat 2x3x(5+3)");
+        const std::vector<uint16_t> got = unpack(dy->download());
+        const bool same = std::equal(want.begin(), want.end(), got.begin());
+        std::printf("%s concat 2x3x(5+3) %s: bit-exact copy\n", same ? "PASS" : "FAIL", half.name());
+        failures += !same;
     }
     for (const int32_t mode : {KN_BLEND_FIXED, KN_BLEND_LEARNED}) {  // alpha_blend, 2x3x5x7 = 210 elements
         seed += 10;

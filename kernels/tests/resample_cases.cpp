@@ -1,7 +1,7 @@
-// resample_cases.cpp - upsample_nearest, patchify, unpatchify, alpha_blend and timestep_embedding
-// through the plugin's op table against double loops written from OPS.md: odd sizes, C = 1, p = 1 and
-// p = H, unaligned buffers, several grid-stride waves, in place alpha_blend, both blend modes, flip
-// and shift of the embedding.
+// resample_cases.cpp - upsample_nearest, patchify, unpatchify, alpha_blend, timestep_embedding and
+// concat through the plugin's op table against double loops written from OPS.md: odd sizes, C = 1,
+// p = 1 and p = H, unaligned buffers, several grid-stride waves, in place alpha_blend, both blend
+// modes, flip and shift of the embedding, concat of odd and unequal channel counts.
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -149,6 +149,28 @@ bool embedding_case(const Plugin &plugin, const std::vector<float> &t, int32_t d
     return report(o.str(), dy, ref);
 }
 
+bool concat_case(const Plugin &plugin, std::vector<int64_t> lead, int64_t c1, int64_t c2, size_t misalign,
+                 unsigned seed) {
+    std::vector<int64_t> xs = lead, zs = lead, ys = lead;
+    xs.push_back(c1), zs.push_back(c2), ys.push_back(c1 + c2);
+    const auto x = random_values(size_t(product(xs)), seed), z = random_values(size_t(product(zs)), seed + 1);
+    const int64_t rows = product(lead), cy = c1 + c2;
+    std::vector<double> ref(size_t(product(ys)));
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cy; ++c) ref[size_t(r * cy + c)] = c < c1 ? x[size_t(r * c1 + c)] : z[size_t(r * c2 + c - c1)];
+    DeviceBuffer dx(plugin, x.size(), misalign), dz(plugin, z.size()), dy(plugin, ref.size(), misalign);
+    dx.upload(x);
+    dz.upload(z);
+    kn_concat_params p{};
+    p.x = make_tensor(dx.data(), xs);
+    p.z = make_tensor(dz.data(), zs);
+    p.y = make_tensor(dy.data(), ys);
+    const std::string name = "concat x" + dims(xs) + " z" + dims(zs) + (misalign ? " unaligned" : "");
+    expect_ok(plugin.ops->concat(&plugin.exec, &p), name);
+    expect_ok(plugin.ops->stream_synchronize(&plugin.exec, nullptr), name + " synchronize");
+    return report(name, dy, ref);
+}
+
 }  // namespace
 
 int run_resample_cases(const Plugin &plugin) {
@@ -173,5 +195,10 @@ int run_resample_cases(const Plugin &plugin) {
     failures += embedding_case(plugin, steps, 320, true, 0.0, 10000.0) ? 0 : 1;
     failures += embedding_case(plugin, steps, 2, true, 0.5, 10000.0) ? 0 : 1;
     failures += embedding_case(plugin, {3.0f, -2.0f}, 6, false, -2.0, 100.0) ? 0 : 1;
+    failures += concat_case(plugin, {2, 3, 4, 5}, 3, 5, 0, seed++) ? 0 : 1;   // rank 5, odd C1 != C2
+    failures += concat_case(plugin, {7}, 4, 4, 1, seed++) ? 0 : 1;            // rank 2, unaligned
+    failures += concat_case(plugin, {}, 6, 1, 0, seed++) ? 0 : 1;             // rank 1
+    failures += concat_case(plugin, {1, 2, 16, 16}, 40, 24, 0, seed++) ? 0 : 1; // 128 blocks
+    failures += concat_case(plugin, {3, 2}, 0, 5, 0, seed++) ? 0 : 1;         // C1 = 0
     return failures;
 }

@@ -83,6 +83,7 @@ int32_t run_alpha_blend(const kn_exec *e, const kn_alpha_blend_params *p) { retu
 int32_t run_timestep_embedding(const kn_exec *e, const kn_timestep_embedding_params *p) {
     return timestep_embedding(*e, *p);
 }
+int32_t run_concat(const kn_exec *e, const kn_concat_params *p) { return concat(*e, *p); }
 
 // Filled by field name, so the table does not depend on the field order of kn_backend_ops (backend.h).
 // A new op adds its line after the others; fields left unset stay NULL.
@@ -113,6 +114,7 @@ kn_backend_ops make_table() {
     t.unpatchify = run_unpatchify;
     t.alpha_blend = run_alpha_blend;
     t.timestep_embedding = run_timestep_embedding;
+    t.concat = run_concat;
     return t;
 }
 

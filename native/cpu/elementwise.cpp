@@ -1,8 +1,9 @@
 // elementwise.cpp - add, mul, silu, gelu (erf), scale_add (OPS.md elementwise), f32.
 //
-// x is viewed as [outer, inner] with inner = numel(z) (z's shape is a suffix of x's, so z repeats
-// every `inner` elements; unary ops take inner = numel(x)). Each row of `inner` elements is one
-// SIMD sweep; rows, or chunks of one long row, are split over OpenMP threads. Every element is read
+// x is viewed as rows of `inner` elements (broadcast.h: x = [outer, middle, inner], z = [outer, inner];
+// a trailing-dims z is outer = 1, unary ops take inner = numel(x)): row r pairs with z's row
+// r / middle, so each row of x is one SIMD sweep against one contiguous run of z, the same loop as
+// the trailing case. Rows, or chunks of one long row, are split over OpenMP threads. Every element is read
 // and written by the same thread at the same index, so y may be x.
 //
 // All five are memory bound (8-12 bytes per element, a few FLOPs; gelu's erf ~25). silu and gelu use
@@ -14,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "broadcast.h"
 #include "elementwise_ops.h"
 #include "norm_simd.h"
 
@@ -149,11 +151,12 @@ int32_t elementwise(const kn_exec &e, const kn_elementwise_params &p, Isa isa) {
     for (int i = 0; i < p.x.rank; ++i) numel *= p.x.shape[i];
     if (numel == 0) return KN_OK;
     const bool binary = p.op == KN_ELEMENTWISE_ADD || p.op == KN_ELEMENTWISE_MUL || p.op == KN_ELEMENTWISE_SCALE_ADD;
-    int64_t inner = numel;
-    if (binary) {
-        inner = 1;
-        for (int i = 0; i < p.z.rank; ++i) inner *= p.z.shape[i];
+    kn_broadcast split{1, 1, numel};
+    if (binary && !kn_broadcast_split(&p.x, &p.z, &split)) {
+        kn_set_error("kn_elementwise: argument 'z': does not broadcast to x");
+        return KN_ERR_INVALID_ARGUMENT;
     }
+    const int64_t inner = split.inner, middle = split.middle;
     const Args k{p.op, float(p.a), float(p.b)};
     const float *x = static_cast<const float *>(p.x.data);
     const float *z = binary ? static_cast<const float *>(p.z.data) : nullptr;
@@ -172,7 +175,7 @@ int32_t elementwise(const kn_exec &e, const kn_elementwise_params &p, Isa isa) {
     for (int64_t it = 0; it < items; ++it) {
         const int64_t r = it / chunks_per_row, c0 = (it % chunks_per_row) * kChunk;
         const int64_t n = std::min(kChunk, inner - c0), base = r * inner + c0;
-        run_row(isa, k, x + base, z ? z + c0 : nullptr, y + base, n, stream);
+        run_row(isa, k, x + base, z ? z + (r / middle) * inner + c0 : nullptr, y + base, n, stream);
     }
     return KN_OK;
 }

@@ -1,4 +1,4 @@
-// resample.cpp - upsample_nearest, patchify, unpatchify, alpha_blend, timestep_embedding (OPS.md), f32.
+// resample.cpp - upsample_nearest, patchify, unpatchify, alpha_blend, timestep_embedding, concat (OPS.md), f32.
 //
 // The first three only move data, and channels-last keeps runs contiguous: upsample_nearest builds
 // each output row [2W, C] once (every pixel's C floats twice) and copies it to the second output row;
@@ -7,7 +7,9 @@
 // by exactly one thread. All three are memory bound at 8 B per element moved (read + write).
 // alpha_blend is one fused multiply-add per element (12 B per element) with alpha folded in double
 // once per call; the loop is plain so the compiler vectorises it. timestep_embedding is tiny
-// (B * dim outputs) and is computed entirely in double, then rounded once to f32.
+// (B * dim outputs) and is computed entirely in double, then rounded once to f32. concat copies each
+// row's C1 floats of x and C2 floats of z into one output row of C1+C2 (two memcpy per row, rows
+// over OpenMP threads); 8 B per output element, memory bound.
 #include <omp.h>
 
 #include <algorithm>
@@ -130,6 +132,23 @@ int32_t timestep_embedding(const kn_exec &, const kn_timestep_embedding_params &
             row[sin_at + i] = float(std::sin(arg));
             row[cos_at + i] = float(std::cos(arg));
         }
+    }
+    return KN_OK;
+}
+
+int32_t concat(const kn_exec &e, const kn_concat_params &p) {
+    if (int32_t st = require_f32("kn_concat", "x", p.x)) return st;
+    const int last = p.x.rank - 1;
+    const int64_t c1 = p.x.shape[last], c2 = p.z.shape[last], cy = c1 + c2;
+    const int64_t rows = cy == 0 ? 0 : numel(p.y) / cy;
+    const float *x = static_cast<const float *>(p.x.data);
+    const float *z = static_cast<const float *>(p.z.data);
+    float *y = static_cast<float *>(p.y.data);
+    const int threads = threads_for(e, rows * cy);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (int64_t r = 0; r < rows; ++r) {
+        std::memcpy(y + r * cy, x + r * c1, size_t(c1) * sizeof(float));
+        std::memcpy(y + r * cy + c1, z + r * c2, size_t(c2) * sizeof(float));
     }
     return KN_OK;
 }

@@ -292,9 +292,12 @@ enum kn_elementwise_op {
 };
 
 /* elementwise: add, mul, silu, gelu, scale_add. x any shape (rank 0..8), y shaped as x; the binary
- * ops take z whose shape is a suffix of x's shape (NumPy broadcasting of a trailing-dims operand:
- * z[i] pairs with every x element whose trailing index is i; rank 0 = one scalar). Unary ops need z
- * absent. y may be x itself (in place); y may not otherwise overlap x or z. */
+ * ops take z of rank <= x's rank that NumPy-broadcasts to x with one run of broadcast dims: after
+ * padding z's shape with leading 1s to x's rank, z = [x's leading dims, 1s, x's trailing dims] (any of
+ * the three parts may be empty). With x viewed as [outer, middle, inner] by those parts, x element i
+ * pairs with z[(i / (middle*inner)) * inner + i % inner]. Examples for x[B,T,H,W,C]: z[C], z[W,C] and
+ * rank 0 (trailing dims), z[B,1,1,1,C] and z[1,1,1,1,C] (per batch and channel), z of x's shape.
+ * Unary ops need z absent. y may be x itself (in place); y may not otherwise overlap x or z. */
 typedef struct kn_elementwise_params {
     kn_tensor x;
     kn_tensor z;
@@ -352,6 +355,17 @@ typedef struct kn_alpha_blend_params {
 } kn_alpha_blend_params;
 
 int32_t kn_alpha_blend(kn_context ctx, kn_stream stream, const kn_alpha_blend_params *params);
+
+/* concat: channels-last concatenation along the last axis (U-Net skip connections).
+ * x[..., C1] and z[..., C2] (rank 1..8, equal leading dims, C1 and C2 >= 0), y[..., C1+C2] with
+ * y[..., :C1] = x and y[..., C1:] = z, bit-exact copies. y may not overlap x or z. */
+typedef struct kn_concat_params {
+    kn_tensor x;
+    kn_tensor z;
+    kn_tensor y;
+} kn_concat_params;
+
+int32_t kn_concat(kn_context ctx, kn_stream stream, const kn_concat_params *params);
 
 /* timestep_embedding: diffusers' get_timestep_embedding(t, dim, flip_sin_to_cos, downscale_freq_shift,
  * scale=1, max_period). t[B], y[B,dim]; half = dim/2, freq_i = exp(-ln(max_period)*i/(half - shift)),

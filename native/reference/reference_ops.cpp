@@ -8,6 +8,20 @@
 
 namespace kinema::ref {
 
+int64_t broadcast_index(const std::vector<int64_t> &xs, const std::vector<int64_t> &zs, int64_t i) {
+    const size_t pad = xs.size() - zs.size();
+    int64_t index = 0, z_stride = 1;
+    for (size_t d = xs.size(); d-- > 0;) {
+        const int64_t coord = i % xs[d];
+        i /= xs[d];
+        if (d < pad) continue;
+        const int64_t zd = zs[d - pad];
+        index += (zd == 1 ? 0 : coord) * z_stride;
+        z_stride *= zd;
+    }
+    return index;
+}
+
 std::vector<int64_t> kv_frames_of(int32_t mode, int64_t t, int64_t kv_frames) {
     switch (mode) {
         case KN_KV_FRAMES_SAME: return {t};

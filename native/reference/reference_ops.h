@@ -40,6 +40,11 @@ struct DdimScalars {
 std::vector<double> ddim_reference(int64_t n, const DdimScalars &k, const float *x, const float *out_c,
                                    const float *out_u, const float *noise, std::vector<double> *x0_out);
 
+// NumPy broadcasting, dimension by dimension: the flat index into z (shape zs, rank <= rank of xs,
+// aligned right) of x's flat element i: each x coordinate is kept where z's dimension equals x's and
+// dropped (0) where z's dimension is 1. For the elementwise ops' z operand.
+int64_t broadcast_index(const std::vector<int64_t> &xs, const std::vector<int64_t> &zs, int64_t i);
+
 // NULL for an empty vector: the tests hold an absent optional input as an empty vector.
 inline const float *data_or_null(const std::vector<float> &v) { return v.empty() ? nullptr : v.data(); }
 

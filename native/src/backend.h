@@ -60,6 +60,7 @@ typedef struct kn_backend_ops {
     int32_t (*unpatchify)(const kn_exec *e, const kn_patch_params *p);
     int32_t (*alpha_blend)(const kn_exec *e, const kn_alpha_blend_params *p);
     int32_t (*timestep_embedding)(const kn_exec *e, const kn_timestep_embedding_params *p);
+    int32_t (*concat)(const kn_exec *e, const kn_concat_params *p);
 } kn_backend_ops;
 
 /* The one symbol a plugin exports. Returns NULL (after host->set_error) if it cannot initialise. */

@@ -22,6 +22,7 @@ int32_t kn_validate_patchify(const kn_patch_params *p);  // validate_resample.cp
 int32_t kn_validate_unpatchify(const kn_patch_params *p);  // validate_resample.cpp
 int32_t kn_validate_alpha_blend(const kn_alpha_blend_params *p);  // validate_resample.cpp
 int32_t kn_validate_timestep_embedding(const kn_timestep_embedding_params *p);  // validate_resample.cpp
+int32_t kn_validate_concat(const kn_concat_params *p);  // validate_resample.cpp
 
 // Bytes spanned by a dense tensor (numel * element size), or -1 if its description is invalid.
 int64_t kn_tensor_bytes(const kn_tensor *t);

@@ -1,5 +1,6 @@
 // validate_elementwise.cpp - the ABI boundary's checks for the small elementwise ops (OPS.md
 // elementwise: add, mul, silu, gelu, scale_add), built from validate_util.h's shared checks.
+#include "broadcast.h"
 #include "errors.h"
 #include "validate.h"
 #include "validate_util.h"
@@ -23,11 +24,11 @@ int32_t kn_validate_elementwise(const kn_elementwise_params *p) {
         if (!check_tensor(op, "z", p->z, 0, p->x.rank < 0 ? 0 : p->x.rank) ||
             !check_same_dtype(op, "z", p->z, p->x, "x"))
             return KN_ERR_INVALID_ARGUMENT;
-        // z's shape must equal the last z.rank sizes of x's shape.
-        const int offset = p->x.rank - p->z.rank;
-        if (!check_shape(op, "z", p->z, p->x.shape + offset, p->z.rank)) {
-            kn_set_error("%s: argument 'z': expected a suffix of x's shape %s (trailing-dims broadcasting), got %s", op,
-                         shape_string(p->x).c_str(), shape_string(p->z).c_str());
+        kn_broadcast split;
+        if (!kn_broadcast_split(&p->x, &p->z, &split)) {
+            kn_set_error("%s: argument 'z': expected a shape that broadcasts to x's shape %s as [leading dims of x, "
+                         "1s, trailing dims of x] (leading 1s may be dropped), got %s",
+                         op, shape_string(p->x).c_str(), shape_string(p->z).c_str());
             return KN_ERR_INVALID_ARGUMENT;
         }
         if (!check_no_overlap(op, "y", p->y, "z", p->z, false)) return KN_ERR_INVALID_ARGUMENT;

@@ -1,5 +1,5 @@
 // validate_resample.cpp - the ABI boundary's checks for upsample_nearest, patchify, unpatchify,
-// alpha_blend and timestep_embedding (OPS.md), built from validate_util.h's shared checks.
+// alpha_blend, timestep_embedding and concat (OPS.md), built from validate_util.h's shared checks.
 #include <cmath>
 
 #include "errors.h"
@@ -127,5 +127,29 @@ int32_t kn_validate_timestep_embedding(const kn_timestep_embedding_params *p) {
         return KN_ERR_INVALID_ARGUMENT;
     const int64_t want[2] = {p->t.shape[0], p->dim};
     if (!check_shape(op, "y", p->y, want, 2) || !check_no_overlap(op, "y", p->y, "t", p->t)) return KN_ERR_INVALID_ARGUMENT;
+    return KN_OK;
+}
+
+int32_t kn_validate_concat(const kn_concat_params *p) {
+    const char *op = "kn_concat";
+    if (!check_params(op, p)) return KN_ERR_INVALID_ARGUMENT;
+    if (!check_tensor(op, "x", p->x, 1, KN_MAX_RANK) || !check_tensor(op, "z", p->z, 1, KN_MAX_RANK) ||
+        !check_tensor(op, "y", p->y, 1, KN_MAX_RANK) || !check_same_dtype(op, "z", p->z, p->x, "x") ||
+        !check_same_dtype(op, "y", p->y, p->x, "x"))
+        return KN_ERR_INVALID_ARGUMENT;
+    const int rank = p->x.rank;
+    int64_t want[KN_MAX_RANK];
+    for (int i = 0; i < rank; ++i) want[i] = p->x.shape[i];
+    want[rank - 1] = p->z.shape[p->z.rank - 1];
+    if (!check_shape(op, "z", p->z, want, rank)) {
+        kn_set_error("%s: argument 'z': expected shape %s (x's leading dims, any last dim), got %s", op,
+                     shape_string(want, rank).c_str(), shape_string(p->z).c_str());
+        return KN_ERR_INVALID_ARGUMENT;
+    }
+    // C1 + C2 cannot overflow: check_tensor caps each tensor at 2^48 elements.
+    want[rank - 1] = p->x.shape[rank - 1] + p->z.shape[rank - 1];
+    if (!check_shape(op, "y", p->y, want, rank) || !check_no_overlap(op, "y", p->y, "x", p->x) ||
+        !check_no_overlap(op, "y", p->y, "z", p->z))
+        return KN_ERR_INVALID_ARGUMENT;
     return KN_OK;
 }

@@ -39,6 +39,27 @@ int main() {
     ok = true;
     for (size_t i = 0; i < 24; ++i) ok = ok && y[i] == x[i] * c[i % 4];
     expect(ok, "mul: y = x * c[i % 4]");
+    // Broadcast over the middle dims: z [2,1,4] pairs x[b,t,c] with z[b,0,c]; z [1,3,4] is the trailing form.
+    p = valid(KN_ELEMENTWISE_ADD), p.z = dense(z.data(), {2, 1, 4});
+    expect(kn_elementwise(ctx, nullptr, &p) == KN_OK, "add: z [2,1,4] broadcast over dim 1 succeeds");
+    ok = true;
+    for (size_t i = 0; i < 24; ++i) ok = ok && y[i] == x[i] + z[(i / 12) * 4 + i % 4];
+    expect(ok, "add: y[b,t,c] = x[b,t,c] + z[b,0,c]");
+    p = valid(KN_ELEMENTWISE_MUL), p.z = dense(z.data(), {2, 1, 1});
+    expect(kn_elementwise(ctx, nullptr, &p) == KN_OK, "mul: z [2,1,1] (one factor per batch) succeeds");
+    ok = true;
+    for (size_t i = 0; i < 24; ++i) ok = ok && y[i] == x[i] * z[i / 12];
+    expect(ok, "mul: y[b,t,c] = x[b,t,c] * z[b,0,0]");
+    p = valid(KN_ELEMENTWISE_ADD), p.z = dense(z.data(), {2, 3, 1});
+    expect(kn_elementwise(ctx, nullptr, &p) == KN_OK, "add: z [2,3,1] (one value per row) succeeds");
+    ok = true;
+    for (size_t i = 0; i < 24; ++i) ok = ok && y[i] == x[i] + z[i / 4];
+    expect(ok, "add: y[b,t,c] = x[b,t,c] + z[b,t,0]");
+    p = valid(KN_ELEMENTWISE_ADD), p.z = dense(z.data(), {1, 3, 4});
+    expect(kn_elementwise(ctx, nullptr, &p) == KN_OK, "add: z [1,3,4] (a leading 1) succeeds");
+    ok = true;
+    for (size_t i = 0; i < 24; ++i) ok = ok && y[i] == x[i] + z[i % 12];
+    expect(ok, "add: z [1,3,4] = z [3,4]");
     std::vector<float> inplace = x;
     p = valid(KN_ELEMENTWISE_ADD), p.x = dense(inplace.data(), {2, 3, 4}), p.y = p.x;
     expect(kn_elementwise(ctx, nullptr, &p) == KN_OK, "add: y == x (in place) accepted");
@@ -64,9 +85,12 @@ int main() {
     p = valid(KN_ELEMENTWISE_GELU);
     expect_error(kn_elementwise(ctx, nullptr, &p), "'z': expected NULL", "gelu with a z");
     p = valid(KN_ELEMENTWISE_ADD), p.z = dense(z.data(), {4, 3});
-    expect_error(kn_elementwise(ctx, nullptr, &p), "suffix of x's shape", "z not a suffix of x's shape");
-    p = valid(KN_ELEMENTWISE_ADD), p.z = dense(z.data(), {1, 3, 4});
-    expect_error(kn_elementwise(ctx, nullptr, &p), "suffix of x's shape", "z [1,3,4] is not a suffix of [2,3,4]");
+    expect_error(kn_elementwise(ctx, nullptr, &p), "'z': expected a shape that broadcasts to x's shape [2, 3, 4]",
+                 "z [4,3] does not broadcast to [2,3,4]");
+    p = valid(KN_ELEMENTWISE_ADD), p.z = dense(z.data(), {1, 3, 1});
+    expect_error(kn_elementwise(ctx, nullptr, &p), "got [1, 3, 1]", "z [1,3,1]: two runs of broadcast dims");
+    p = valid(KN_ELEMENTWISE_ADD), p.z = dense(z.data(), {3, 3, 4});
+    expect_error(kn_elementwise(ctx, nullptr, &p), "got [3, 3, 4]", "z [3,3,4]: a leading dim that is neither x's nor 1");
     p = valid(KN_ELEMENTWISE_ADD), p.z = dense(x.data(), {1, 2, 3, 4});
     expect_error(kn_elementwise(ctx, nullptr, &p), "'z': expected rank 0..3", "z of higher rank than x");
     p = valid(KN_ELEMENTWISE_ADD), p.y = dense(y.data(), {2, 12});

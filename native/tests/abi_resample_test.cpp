@@ -1,5 +1,5 @@
-// abi_resample_test - kn_upsample_nearest, kn_patchify, kn_unpatchify, kn_alpha_blend and
-// kn_timestep_embedding refuse bad input with a status and a message naming the op and the argument,
+// abi_resample_test - kn_upsample_nearest, kn_patchify, kn_unpatchify, kn_alpha_blend,
+// kn_timestep_embedding and kn_concat refuse bad input with a status and a message naming the op and the argument,
 // never a crash; valid calls on the cpu backend give the values OPS.md defines.
 #include <cmath>
 #include <cstdio>
@@ -185,6 +185,43 @@ void embedding(kn_context ctx) {
     expect_error(kn_timestep_embedding(ctx, nullptr, &p), "disjoint from 't'", "timestep_embedding: y over t");
 }
 
+void concat(kn_context ctx) {
+    const char *op = "kn_concat";
+    // x[2,3] and z[2,2] -> y[2,5].
+    std::vector<float> x = {1, 2, 3, 4, 5, 6}, z = {-1, -2, -3, -4}, y(10, 0.0f);
+    auto valid = [&] {
+        kn_concat_params p{};
+        p.x = dense(x.data(), {2, 3});
+        p.z = dense(z.data(), {2, 2});
+        p.y = dense(y.data(), {2, 5});
+        return p;
+    };
+    kn_concat_params p = valid();
+    expect(kn_concat(ctx, nullptr, &p) == KN_OK, "concat: valid call succeeds");
+    expect(y == std::vector<float>({1, 2, 3, -1, -2, 4, 5, 6, -3, -4}), "concat: y rows = [x row, z row]");
+    expect_error(kn_concat(ctx, nullptr, nullptr), "'params'", "concat: NULL params");
+    p = valid(), p.z = dense(z.data(), {1, 4});
+    expect_error(kn_concat(ctx, nullptr, &p), KN_ERR_INVALID_ARGUMENT, "'z': expected shape [2, 4]",
+                 "concat: z with other leading dims", op);
+    p = valid(), p.z = dense(z.data(), {4});
+    expect_error(kn_concat(ctx, nullptr, &p), KN_ERR_INVALID_ARGUMENT, "'z': expected shape [2, 4] (x's leading dims",
+                 "concat: z of another rank", op);
+    p = valid(), p.y = dense(y.data(), {2, 4});
+    expect_error(kn_concat(ctx, nullptr, &p), KN_ERR_INVALID_ARGUMENT, "'y': expected shape [2, 5]",
+                 "concat: y without room for C1 + C2", op);
+    p = valid(), p.x = dense(x.data(), {});
+    expect_error(kn_concat(ctx, nullptr, &p), "'x': expected rank 1..8", "concat: rank 0 x");
+    p = valid(), p.z.dtype = KN_DTYPE_BF16;
+    expect_error(kn_concat(ctx, nullptr, &p), "'z': expected dtype f32", "concat: mixed dtypes");
+    p = valid(), p.y = dense(x.data(), {2, 5});  // refused before anything is written
+    expect_error(kn_concat(ctx, nullptr, &p), "disjoint from 'x'", "concat: y overlapping x");
+    std::vector<float> arena(16);
+    p = valid(), p.z = dense(arena.data(), {2, 2}), p.y = dense(arena.data() + 2, {2, 5});
+    expect_error(kn_concat(ctx, nullptr, &p), "disjoint from 'z'", "concat: y overlapping z");
+    p = valid(), p.x.dtype = KN_DTYPE_F16, p.z.dtype = KN_DTYPE_F16, p.y.dtype = KN_DTYPE_F16;
+    expect(kn_concat(ctx, nullptr, &p) == KN_ERR_UNSUPPORTED, "concat: f16 on cpu is KN_ERR_UNSUPPORTED");
+}
+
 }  // namespace
 
 int main() {
@@ -199,6 +236,7 @@ int main() {
     patches(ctx);
     blend(ctx);
     embedding(ctx);
+    concat(ctx);
     kn_context_destroy(ctx);
     std::printf("%s: %d failure(s)\n", failures ? "FAIL" : "PASS", failures);
     return failures ? 1 : 0;

@@ -1,11 +1,13 @@
 // elementwise_test.cpp - the cpu add, mul, silu, gelu and scale_add on every SIMD path against naive
 // float64 loops of OPS.md's formulas: full-shape and trailing-dims broadcast z (down to a scalar),
-// odd lengths (masked tails), threaded sizes, in place, misaligned views, and closed forms.
+// per-batch z ([B,1,1,1,C] and its lower-rank and B = 1 forms), odd lengths (masked tails), threaded
+// sizes, in place, misaligned views, and closed forms.
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "elementwise_ops.h"
+#include "reference_ops.h"
 #include "test_support.h"
 
 using namespace kinema;
@@ -41,19 +43,19 @@ double ref1(int op, double x, double z, double a, double b) {
     }
 }
 
-// z_rank: how many trailing dims of x z has (ignored for unary ops).
-void run_case(Report &report, cpu::Isa isa, int op, const std::vector<int64_t> &shape, size_t z_rank, bool in_place,
-              size_t misalign, uint32_t seed, float scale = 3.0f) {
+// zshape: z's shape, broadcast to x's by NumPy's rule (ignored for unary ops).
+void run_case_z(Report &report, cpu::Isa isa, int op, const std::vector<int64_t> &shape,
+                const std::vector<int64_t> &zshape, bool in_place, size_t misalign, uint32_t seed, float scale = 3.0f) {
     const bool binary = op == KN_ELEMENTWISE_ADD || op == KN_ELEMENTWISE_MUL || op == KN_ELEMENTWISE_SCALE_ADD;
     const int64_t n = product(shape);
-    const std::vector<int64_t> zshape(shape.end() - int64_t(z_rank), shape.end());
     const int64_t zn = product(zshape);
     auto x = random_values(n, seed);
     for (auto &v : x) v *= scale;
     const auto z = random_values(zn, seed + 1);
     const double a = 1.75, b = -0.625;
     std::vector<double> want(static_cast<size_t>(n), 0.0);
-    for (int64_t i = 0; i < n; ++i) want[size_t(i)] = ref1(op, x[size_t(i)], binary ? z[size_t(i % zn)] : 0.0, a, b);
+    for (int64_t i = 0; i < n; ++i)
+        want[size_t(i)] = ref1(op, x[size_t(i)], binary ? z[size_t(ref::broadcast_index(shape, zshape, i))] : 0.0, a, b);
 
     Guarded x_buffer(n + 4), y_buffer(n + 4, 777.0f);
     float *xin = x_buffer.data() + misalign;
@@ -68,11 +70,22 @@ void run_case(Report &report, cpu::Isa isa, int op, const std::vector<int64_t> &
     std::string name = std::string(kNames[op]) + " " + cpu::isa_name(isa) + " [";
     for (size_t i = 0; i < shape.size(); ++i) name += (i ? "," : "") + std::to_string(shape[i]);
     name += "]";
-    if (binary) name += " z rank " + std::to_string(z_rank);
+    if (binary) {
+        name += " z [";
+        for (size_t i = 0; i < zshape.size(); ++i) name += (i ? "," : "") + std::to_string(zshape[i]);
+        name += "]";
+    }
     name += std::string(in_place ? " y=x" : "") + (misalign ? " misaligned" : "");
     if (!report.expect(name + " status", cpu::elementwise(kn_exec{0, 2, nullptr}, p, isa) == KN_OK, last_error())) return;
     report.close(name, in_place ? xin : y_buffer.data() + misalign, want);
     report.expect(name + " writes only y", y_buffer.intact() && x_buffer.intact());
+}
+
+// z_rank: how many trailing dims of x z has (ignored for unary ops).
+void run_case(Report &report, cpu::Isa isa, int op, const std::vector<int64_t> &shape, size_t z_rank, bool in_place,
+              size_t misalign, uint32_t seed, float scale = 3.0f) {
+    run_case_z(report, isa, op, shape, std::vector<int64_t>(shape.end() - int64_t(z_rank), shape.end()), in_place,
+               misalign, seed, scale);
 }
 
 // Values known without a reference: silu(0) = 0, gelu(0) = 0, gelu(+-10) = +-10 (to f32), silu(-100) ~ 0,
@@ -122,6 +135,16 @@ int main() {
             run_case(report, isa, op, {}, 0, false, 0, seed++);                             // rank 0
             // > 64 MiB of streams with an aligned y: the non-temporal store path (and y = x through it)
             run_case(report, isa, op, {3, 3000000}, binary ? 1 : 2, op % 2 == 1, 0, seed++);
+            if (!binary) continue;
+            // Broadcast over middle dims: per-batch, per-channel z (the U-Net's time-embedding add).
+            run_case_z(report, isa, op, {2, 3, 4, 5, 16}, {2, 1, 1, 1, 16}, false, 0, seed++);
+            run_case_z(report, isa, op, {3, 2, 3, 3, 5}, {3, 1, 1, 1, 5}, true, 1, seed++);   // odd C, in place
+            run_case_z(report, isa, op, {1, 4, 6, 6, 24}, {1, 1, 1, 1, 24}, false, 0, seed++); // B = 1
+            run_case_z(report, isa, op, {2, 4, 6, 6, 8}, {1, 1, 1, 1, 8}, false, 0, seed++);  // z [1,1,1,1,C]
+            run_case_z(report, isa, op, {2, 3, 4, 5, 6}, {2, 3, 1, 1, 6}, false, 0, seed++);  // per frame
+            run_case_z(report, isa, op, {4, 5, 6}, {4, 1, 1}, false, 0, seed++);              // inner = 1
+            run_case_z(report, isa, op, {2, 8, 16, 16, 64}, {2, 1, 1, 1, 64}, false, 0, seed++); // threads
+            run_case_z(report, isa, op, {3, 4, 5}, {1, 5}, false, 0, seed++);                // lower rank, leading 1
         }
         closed_forms(report, isa);
     }

@@ -1,5 +1,5 @@
-// resample_test.cpp - the cpu upsample_nearest, patchify, unpatchify, alpha_blend and
-// timestep_embedding against naive float64 loops written from OPS.md (each indexes from the output
+// resample_test.cpp - the cpu upsample_nearest, patchify, unpatchify, alpha_blend,
+// timestep_embedding and concat against naive float64 loops written from OPS.md (each indexes from the output
 // element back to its source, the opposite direction of the backend's copies): odd sizes, C = 1,
 // p = 1 and p = H, threaded sizes, misaligned views, in place alpha_blend, round trips, closed forms.
 #include <cmath>
@@ -190,6 +190,29 @@ void closed_forms(Report &report) {
     report.expect("alpha_blend learned mix 0 is the mean", out[0] == 4.0f && out[1] == 2.0f);
 }
 
+// concat x[..., C1] and z[..., C2] into y[..., C1+C2]: every element a bit-exact copy.
+void concat_case(Report &report, std::vector<int64_t> lead, int64_t c1, int64_t c2, size_t misalign, uint32_t seed) {
+    std::vector<int64_t> xs = lead, zs = lead, ys = lead;
+    xs.push_back(c1), zs.push_back(c2), ys.push_back(c1 + c2);
+    const auto x = random_values(product(xs), seed), z = random_values(product(zs), seed + 1);
+    const int64_t rows = product(lead);
+    std::vector<double> want(size_t(product(ys)));
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < c1 + c2; ++c)
+            want[size_t(r * (c1 + c2) + c)] = c < c1 ? x[size_t(r * c1 + c)] : z[size_t(r * c2 + c - c1)];
+    Guarded y(int64_t(want.size()) + 4, 777.0f);
+    kn_concat_params p{};
+    p.x = view(const_cast<float *>(x.data()), xs);
+    p.z = view(const_cast<float *>(z.data()), zs);
+    p.y = view(y.data() + misalign, ys);
+    const std::string name = "concat x" + dims(xs) + " z" + dims(zs) + (misalign ? " misaligned" : "");
+    if (!report.expect(name + " status", cpu::concat(kExec, p) == KN_OK, last_error())) return;
+    bool exact = true;
+    for (size_t i = 0; i < want.size(); ++i) exact = exact && double(y.data()[misalign + i]) == want[i];
+    report.expect(name + " is an exact copy", exact);
+    report.expect(name + " writes only y", y.intact());
+}
+
 }  // namespace
 
 int main() {
@@ -220,6 +243,12 @@ int main() {
     embedding_case(report, steps, 2, true, 0.5, 10000.0);  // half - shift = 0.5
     embedding_case(report, {3.0f, -2.0f}, 6, false, -2.0, 100.0);
     embedding_case(report, std::vector<float>(70, 981.0f), 1280, true, 1.0, 10000.0);
+    concat_case(report, {2, 3, 4, 5}, 3, 5, 0, seed++);     // rank 5, odd C1 != C2
+    concat_case(report, {7}, 4, 4, 1, seed++);              // rank 2, misaligned
+    concat_case(report, {}, 6, 1, 0, seed++);               // rank 1
+    concat_case(report, {1, 4, 16, 16}, 64, 32, 0, seed++); // threaded
+    concat_case(report, {3, 2}, 0, 5, 0, seed++);           // C1 = 0
+    concat_case(report, {0, 2}, 3, 5, 0, seed++);           // empty
     closed_forms(report);
     return report.finish();
 }

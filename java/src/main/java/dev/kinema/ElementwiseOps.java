@@ -5,13 +5,12 @@ import dev.kinema.raw.kn_elementwise_params;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
 import java.util.Map;
 
 /**
  * The elementwise ops of OPS.md (add, mul, silu, gelu, scale_add) over one native entry point,
- * kn_elementwise, with an op kind. z's shape is a suffix of x's shape (trailing-dims broadcasting);
- * y has x's shape and may be x itself (in place).
+ * kn_elementwise, with an op kind. z broadcasts to x as {@link Broadcast} defines (x's leading dims,
+ * 1s, x's trailing dims); y has x's shape and may be x itself (in place).
  */
 final class ElementwiseOps {
     static final String ADD = "add";
@@ -47,11 +46,8 @@ final class ElementwiseOps {
         if (binary(op)) {
             check.input("z", z);
             check.dtype("z", z, x.dtype(), "x");
-            long[] xs = x.shape();
-            long[] zs = z.shape();
-            if (zs.length > xs.length || !Arrays.equals(zs, Arrays.copyOfRange(xs, xs.length - zs.length, xs.length))) {
-                throw check.fail("z", "a suffix of x's shape " + Shapes.format(xs) + " (trailing-dims broadcasting)",
-                        Shapes.format(zs));
+            if (Broadcast.split(x.shape(), z.shape()) == null) {
+                throw check.fail("z", Broadcast.expected(x.shape()), Shapes.format(z.shape()));
             }
             if (op.equals(SCALE_ADD) && (!Double.isFinite(a) || !Double.isFinite(b))) {
                 throw check.fail(Double.isFinite(a) ? "b" : "a", "a finite number", Double.toString(Double.isFinite(a) ? b : a));

@@ -233,12 +233,15 @@ public final class Kinema implements AutoCloseable {
         return LinearOps.conv3d(this, x, w, bOrNull, residualOrNull, null);
     }
 
-    /** add (OPS.md): y = x + z, z's shape a suffix of x's shape (broadcast over leading dims); y newly allocated. */
+    /**
+     * add (OPS.md): y = x + z; y newly allocated. z broadcasts to x as {@link Broadcast} defines: a suffix
+     * of x's shape, or x's leading dims, then 1s, then x's trailing dims (z[B,1,1,1,C] for x[B,T,H,W,C]).
+     */
     public Tensor add(Tensor x, Tensor z) {
         return ElementwiseOps.run(this, ElementwiseOps.ADD, x, z, 1, 1, null);
     }
 
-    /** mul (OPS.md): y = x * z, z's shape a suffix of x's shape; y newly allocated. */
+    /** mul (OPS.md): y = x * z, z broadcast to x as in {@link #add}; y newly allocated. */
     public Tensor mul(Tensor x, Tensor z) {
         return ElementwiseOps.run(this, ElementwiseOps.MUL, x, z, 1, 1, null);
     }
@@ -253,7 +256,7 @@ public final class Kinema implements AutoCloseable {
         return ElementwiseOps.run(this, ElementwiseOps.GELU, x, null, 1, 1, null);
     }
 
-    /** scale_add (OPS.md): y = a*x + b*z, z's shape a suffix of x's shape; y newly allocated. */
+    /** scale_add (OPS.md): y = a*x + b*z, z broadcast to x as in {@link #add}; y newly allocated. */
     public Tensor scaleAdd(double a, Tensor x, double b, Tensor z) {
         return ElementwiseOps.run(this, ElementwiseOps.SCALE_ADD, x, z, a, b, null);
     }
@@ -269,6 +272,19 @@ public final class Kinema implements AutoCloseable {
                     op == null ? "null" : "'" + op + "'");
         }
         ElementwiseOps.run(this, op, x, zOrNull, a, b, ConvOps.output(op, y));
+    }
+
+    /**
+     * concat: x[..., C1] and z[..., C2] (equal leading dims) to y[..., C1+C2], x's channels first
+     * (channels-last concatenation along the last axis, torch.cat(dim=-1)); y newly allocated.
+     */
+    public Tensor concat(Tensor x, Tensor z) {
+        return ResampleOps.concat(this, x, z, null);
+    }
+
+    /** concat into y [..., C1+C2], which may not overlap x or z. */
+    public void concatInto(Tensor x, Tensor z, Tensor y) {
+        ResampleOps.concat(this, x, z, ConvOps.output(ResampleOps.CONCAT, y));
     }
 
     /** upsample_nearest (OPS.md): x[B,T,H,W,C] to y[B,T,2H,2W,C], spatial nearest; y newly allocated. */

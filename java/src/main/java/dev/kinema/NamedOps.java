@@ -38,6 +38,7 @@ final class NamedOps {
             entry(ResampleOps.PATCHIFY, new Spec(List.of("x"), List.of(), Set.of("p"))),
             entry(ResampleOps.UNPATCHIFY, new Spec(List.of("x"), List.of(), Set.of("p", "H", "W"))),
             entry(ResampleOps.ALPHA_BLEND, new Spec(List.of("x_spatial", "x_temporal", "mix"), List.of(), Set.of("mode"))),
+            entry(ResampleOps.CONCAT, new Spec(List.of("x", "z"), List.of(), Set.of())),
             entry(ResampleOps.TIMESTEP_EMBEDDING, new Spec(List.of("t"), List.of(),
                     Set.of("dim", "flip_sin_to_cos", "downscale_freq_shift", "max_period"))),
             entry(ConvOps.CONV_SPATIAL, new Spec(List.of("x", "w"), List.of("b", "residual"), Set.of("stride"))),
@@ -180,7 +181,8 @@ final class NamedOps {
             case ElementwiseOps.ADD, ElementwiseOps.MUL, ElementwiseOps.SILU, ElementwiseOps.GELU,
                     ElementwiseOps.SCALE_ADD -> new Tensor[] {ElementwiseOps.runNamed(runtime, op, on, a.elementwise(), y)};
             case ResampleOps.UPSAMPLE_NEAREST, ResampleOps.PATCHIFY, ResampleOps.UNPATCHIFY, ResampleOps.ALPHA_BLEND,
-                    ResampleOps.TIMESTEP_EMBEDDING -> new Tensor[] {ResampleOps.runNamed(runtime, op, on, a.resample(), y)};
+                    ResampleOps.TIMESTEP_EMBEDDING, ResampleOps.CONCAT ->
+                    new Tensor[] {ResampleOps.runNamed(runtime, op, on, a.resample(), y)};
             case LinearOps.CONV3D -> new Tensor[] {LinearOps.conv3d(runtime, on.get("x"), on.get("w"), on.get("b"),
                     on.get("residual"), y)};
             default -> {

@@ -78,6 +78,8 @@ final class NativeCalls {
         static final OpEntry TIMESTEP_EMBEDDING = new OpEntry("kn_timestep_embedding",
                 kinema_h.kn_timestep_embedding$handle(), kinema_h.kn_timestep_embedding$address(),
                 kinema_h.kn_timestep_embedding$descriptor());
+        static final OpEntry CONCAT = new OpEntry("kn_concat", kinema_h.kn_concat$handle(),
+                kinema_h.kn_concat$address(), kinema_h.kn_concat$descriptor());
     }
 
     /**

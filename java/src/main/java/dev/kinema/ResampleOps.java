@@ -2,6 +2,7 @@ package dev.kinema;
 
 import dev.kinema.raw.kinema_h;
 import dev.kinema.raw.kn_alpha_blend_params;
+import dev.kinema.raw.kn_concat_params;
 import dev.kinema.raw.kn_patch_params;
 import dev.kinema.raw.kn_timestep_embedding_params;
 import dev.kinema.raw.kn_upsample_nearest_params;
@@ -11,7 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Map;
 
 /**
- * upsample_nearest, patchify, unpatchify, alpha_blend and timestep_embedding (OPS.md). Arguments are
+ * upsample_nearest, patchify, unpatchify, alpha_blend, timestep_embedding and concat. Arguments are
  * checked here first, so a bad call fails before any native code runs, naming the op and argument.
  * unpatchify takes the image's H and W (its token tensor alone cannot tell 2x8 from 4x4 patches).
  */
@@ -21,6 +22,7 @@ final class ResampleOps {
     static final String UNPATCHIFY = "unpatchify";
     static final String ALPHA_BLEND = "alpha_blend";
     static final String TIMESTEP_EMBEDDING = "timestep_embedding";
+    static final String CONCAT = "concat";
     private static final String X_DIMS = "[B,T,H,W,C]";
 
     private ResampleOps() {
@@ -199,6 +201,40 @@ final class ResampleOps {
         return out;
     }
 
+    /** y == null: allocate y; else write into y, which may not overlap x or z. */
+    static Tensor concat(Kinema runtime, Tensor x, Tensor z, Tensor y) {
+        runtime.ensureOpen();
+        OpChecks check = new OpChecks(CONCAT, runtime);
+        check.input("x", x);
+        check.input("z", z);
+        if (x.rank() < 1) {
+            throw check.fail("x", "rank >= 1 [..., C1]", "rank 0 " + Shapes.format(x.shape()));
+        }
+        check.dtype("z", z, x.dtype(), "x");
+        check.rank("z", z, x.rank(), "[..., C2] (the rank of x)");
+        long[] zShape = x.shape();
+        int last = zShape.length - 1;
+        zShape[last] = z.shape()[last];
+        check.shape("z", z, zShape, "(x's leading dims, any last dim)");
+        long[] yShape = x.shape();
+        yShape[last] += zShape[last];
+        Tensor out = output(runtime, check, CONCAT, x, yShape, y, "[..., C1+C2]");
+        if (y != null) {
+            check.disjoint("y", y, "z", z);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment params = kn_concat_params.allocate(arena);
+            NativeCalls.describe(kn_concat_params.x(params), x);
+            NativeCalls.describe(kn_concat_params.z(params), z);
+            NativeCalls.describe(kn_concat_params.y(params), out);
+            NativeCalls.run(runtime, NativeCalls.Entries.CONCAT, params);
+        } catch (RuntimeException e) {
+            ConvOps.closeIfAllocated(out, y);
+            throw e;
+        }
+        return out;
+    }
+
     /** Kinema.run's attributes of one of these ops, parsed before any upload. */
     record NamedAttrs(int p, long h, long w, boolean learned, int dim, boolean flip, double shift, double maxPeriod) {
         static NamedAttrs parse(String op, Map<String, String> attrs) {
@@ -268,6 +304,7 @@ final class ResampleOps {
             case PATCHIFY -> patchify(runtime, on.get("x"), a.p(), y);
             case UNPATCHIFY -> unpatchify(runtime, on.get("x"), a.p(), a.h(), a.w(), y);
             case ALPHA_BLEND -> alphaBlend(runtime, on.get("x_spatial"), on.get("x_temporal"), on.get("mix"), a.learned(), y);
+            case CONCAT -> concat(runtime, on.get("x"), on.get("z"), y);
             default -> timestepEmbedding(runtime, on.get("t"), a.dim(), a.flip(), a.shift(), a.maxPeriod(), y);
         };
     }

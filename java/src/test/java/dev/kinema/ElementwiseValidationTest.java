@@ -47,7 +47,12 @@ class ElementwiseValidationTest {
         rejects("add", "x", () -> cpu.add(null, t(4)));
         rejects("add", "z", () -> cpu.add(x, null));
         rejects("add", "z", () -> cpu.add(x, t(3)));
-        rejects("mul", "z", () -> cpu.mul(x, t(1, 3, 4)));
+        rejects("mul", "z", () -> cpu.mul(x, t(3, 3, 4)));
+        rejects("mul", "z", () -> cpu.mul(x, t(1, 3, 1)));
+        rejects("add", "z", () -> cpu.add(x, t(4, 1)));
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> cpu.add(x, t(2, 3, 2)));
+        assertTrue(e.getMessage().contains("broadcasts to x's shape [2, 3, 4]") && e.getMessage().contains("[2, 3, 2]"),
+                e.getMessage());
         rejects("mul", "z", () -> cpu.mul(x, t(1, 2, 3, 4)));
         rejects("mul", "z", () -> cpu.mul(x, cpu.allocate(DType.F16, 4)));
         rejects("add", "z", () -> cpu.add(x, other.allocate(DType.F32, 4)));
@@ -84,6 +89,29 @@ class ElementwiseValidationTest {
             assertEquals(0.8413447460685429, g[3], 1e-6);
             assertEquals(1.9544997361036416, g[4], 1e-6);
             assertEquals(-0.0040496584, g[0], 1e-6);
+        }
+    }
+
+    @Test
+    void broadcastsOverMiddleDims() {
+        // x[2,2,3] + z[2,1,3]: y[b,t,c] = x[b,t,c] + z[b,0,c]; z[1,1,3] and z[2,1,1] likewise.
+        float[] xv = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+        float[] zv = {100, 200, 300, 400, 500, 600};
+        try (Tensor x = cpu.fromFloats(xv, 2, 2, 3); Tensor z = cpu.fromFloats(zv, 2, 1, 3);
+             Tensor shared = cpu.fromFloats(new float[] {1, 2, 3}, 1, 1, 3);
+             Tensor perBatch = cpu.fromFloats(new float[] {-1, 10}, 2, 1, 1);
+             Tensor add = cpu.add(x, z); Tensor mul = cpu.mul(x, shared); Tensor scaled = cpu.mul(x, perBatch)) {
+            float[] a = add.toFloats(), m = mul.toFloats(), s = scaled.toFloats();
+            for (int i = 0; i < 12; i++) {
+                int b = i / 6, c = i % 3;
+                assertEquals(xv[i] + zv[b * 3 + c], a[i], 0f);
+                assertEquals(xv[i] * (c + 1), m[i], 0f);
+                assertEquals(xv[i] * (b == 0 ? -1 : 10), s[i], 0f);
+            }
+            Map<String, Tensor> out = cpu.run("add", Map.of("x", x, "z", z), Map.of());
+            try (Tensor y = out.get("y")) {
+                assertArrayEquals(a, y.toFloats());
+            }
         }
     }
 

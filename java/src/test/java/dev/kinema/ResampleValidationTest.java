@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * upsample_nearest, patchify, unpatchify, alpha_blend and timestep_embedding refuse bad tensors and
+ * upsample_nearest, patchify, unpatchify, alpha_blend, timestep_embedding and concat refuse bad tensors and
  * attributes in Java, naming the op and the argument; typed calls, Kinema.run and in-place calls give
  * the values OPS.md defines.
  */
@@ -69,6 +69,15 @@ class ResampleValidationTest {
         rejects("alpha_blend", "x_temporal", () -> cpu.alphaBlend(xs, cpu.allocate(DType.F16, 2, 3), t(1), true));
         rejects("alpha_blend", "y", () -> cpu.alphaBlendInto(xs, t(2, 3), t(1), true, t(6)));
         rejects("alpha_blend", "y", () -> cpu.alphaBlendInto(xs, t(2, 3), t(1), true, null));
+        rejects("concat", "x", () -> cpu.concat(null, t(2, 3)));
+        rejects("concat", "z", () -> cpu.concat(xs, t(3, 3)));
+        rejects("concat", "z", () -> cpu.concat(xs, t(6)));
+        rejects("concat", "z", () -> cpu.concat(xs, cpu.allocate(DType.F16, 2, 1)));
+        rejects("concat", "x", () -> cpu.concat(t(), t()));
+        rejects("concat", "y", () -> cpu.concatInto(xs, t(2, 2), t(2, 4)));
+        rejects("concat", "y", () -> cpu.concatInto(xs, t(2, 2), null));
+        Tensor shared = t(2, 5);
+        rejects("concat", "y", () -> cpu.concatInto(xs, shared.view(0, DType.F32, 2, 2), shared));
         rejects("timestep_embedding", "dim", () -> cpu.timestepEmbedding(t(3), 7, false, 1, 10000));
         rejects("timestep_embedding", "dim", () -> cpu.timestepEmbedding(t(3), 0, false, 1, 10000));
         rejects("timestep_embedding", "downscale_freq_shift", () -> cpu.timestepEmbedding(t(3), 8, false, 4, 10000));
@@ -82,6 +91,18 @@ class ResampleValidationTest {
                 Map.of("x_spatial", t(2), "x_temporal", t(2), "mix", t(1)), Map.of("mode", "average")));
         rejects("timestep_embedding", "flip_sin_to_cos", () -> cpu.run("timestep_embedding",
                 Map.of("t", t(2)), Map.of("dim", "4", "flip_sin_to_cos", "yes")));
+    }
+
+    @Test
+    void concatGivesOpsValues() {
+        float[] x = iota(2 * 3), z = {-1, -2, -3, -4};
+        try (Tensor xt = cpu.fromFloats(x, 2, 3); Tensor zt = cpu.fromFloats(z, 2, 2); Tensor y = cpu.concat(xt, zt)) {
+            assertArrayEquals(new long[] {2, 5}, y.shape());
+            assertArrayEquals(new float[] {0, 1, 2, -1, -2, 3, 4, 5, -3, -4}, y.toFloats());
+            try (Tensor named = cpu.run("concat", Map.of("x", xt, "z", zt), Map.of()).get("y")) {
+                assertArrayEquals(y.toFloats(), named.toFloats());
+            }
+        }
     }
 
     @Test

@@ -59,7 +59,7 @@ class StructLayoutTest {
         assertEquals(List.of("kn_tensor", "kn_conv_spatial_params", "kn_conv_temporal_params", "kn_ddim_step_params",
                         "kn_group_norm_params", "kn_layer_norm_params", "kn_temporal_attention_params",
                         "kn_linear_params", "kn_conv3d_params", "kn_attention_params", "kn_elementwise_params",
-                        "kn_upsample_nearest_params", "kn_patch_params", "kn_alpha_blend_params",
+                        "kn_upsample_nearest_params", "kn_patch_params", "kn_alpha_blend_params", "kn_concat_params",
                         "kn_timestep_embedding_params"),
                 List.copyOf(structs.keySet()));
 

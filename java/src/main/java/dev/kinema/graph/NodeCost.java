@@ -35,7 +35,7 @@ record NodeCost(String family, long bytes, long flops) {
             case "group_norm", "layer_norm" -> new NodeCost("norm", bytes, 8 * out);
             case "silu", "gelu" -> new NodeCost("elementwise", bytes, 8 * out);
             case "add", "mul", "scale_add", "alpha_blend" -> new NodeCost("elementwise", bytes, 2 * out);
-            case "upsample_nearest", "patchify", "unpatchify" -> new NodeCost("resample", bytes, 0);
+            case "upsample_nearest", "patchify", "unpatchify", "concat" -> new NodeCost("resample", bytes, 0);
             case "ddim_step" -> new NodeCost("sampler", bytes, 12 * out);
             default -> new NodeCost("embedding", bytes, 8 * out); // timestep_embedding
         };

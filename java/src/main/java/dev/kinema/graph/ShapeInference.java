@@ -1,5 +1,7 @@
 package dev.kinema.graph;
 
+import dev.kinema.Broadcast;
+
 import java.util.Arrays;
 
 /**
@@ -25,7 +27,8 @@ final class ShapeInference {
             case "alpha_blend" -> alphaBlend(c);
             case "timestep_embedding" -> FrameShapes.timestepEmbedding(c);
             case "upsample_nearest", "patchify", "unpatchify" -> FrameShapes.resample(c);
-            case "add", "mul", "scale_add" -> suffix(c);
+            case "add", "mul", "scale_add" -> broadcast(c);
+            case "concat" -> concat(c);
             default -> c.shape("x").clone(); // silu, gelu
         };
     }
@@ -148,18 +151,33 @@ final class ShapeInference {
         return shape.clone();
     }
 
-    private static long[] suffix(NodeCheck c) {
+    private static long[] broadcast(NodeCheck c) {
         long[] x = c.shape("x");
         long[] z = c.shape("z");
-        if (z.length > x.length || !Arrays.equals(z, Arrays.copyOfRange(x, x.length - z.length, x.length))) {
-            throw c.fail("z", "a suffix of x's shape " + NodeCheck.dims(x) + " (trailing-dims broadcasting)",
-                    NodeCheck.dims(z));
+        if (Broadcast.split(x, z) == null) {
+            throw c.fail("z", Broadcast.expected(x), NodeCheck.dims(z));
         }
         if (c.op.equals("scale_add")) {
             c.number("a", 1);
             c.number("b", 1);
         }
         return x.clone();
+    }
+
+    /** x[..., C1] and z[..., C2] with x's leading dims give y[..., C1+C2]. */
+    private static long[] concat(NodeCheck c) {
+        c.minRank("x", 1, "[..., C1]");
+        long[] x = c.shape("x");
+        c.rank("z", x.length, "[..., C2] (the rank of x)");
+        long[] z = c.shape("z");
+        int last = x.length - 1;
+        if (!Arrays.equals(Arrays.copyOf(z, last), Arrays.copyOf(x, last))) {
+            throw c.fail("z", "[..., C2] with x's leading dims " + NodeCheck.dims(Arrays.copyOf(x, last)),
+                    NodeCheck.dims(z));
+        }
+        long[] y = x.clone();
+        y[last] += z[last];
+        return y;
     }
 
     static long[] video(NodeCheck c, String name, String dims) {

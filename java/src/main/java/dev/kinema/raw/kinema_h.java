@@ -2159,6 +2159,68 @@ public class kinema_h {
         }
     }
 
+    private static class kn_concat {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_concat");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_concat(kn_context ctx, kn_stream stream, const kn_concat_params *params)
+     * }
+     */
+    public static FunctionDescriptor kn_concat$descriptor() {
+        return kn_concat.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_concat(kn_context ctx, kn_stream stream, const kn_concat_params *params)
+     * }
+     */
+    public static MethodHandle kn_concat$handle() {
+        return kn_concat.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_concat(kn_context ctx, kn_stream stream, const kn_concat_params *params)
+     * }
+     */
+    public static MemorySegment kn_concat$address() {
+        return kn_concat.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_concat(kn_context ctx, kn_stream stream, const kn_concat_params *params)
+     * }
+     */
+    public static int kn_concat(MemorySegment ctx, MemorySegment stream, MemorySegment params) {
+        var mh$ = kn_concat.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_concat", ctx, stream, params);
+            }
+            return (int)mh$.invokeExact(ctx, stream, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class kn_timestep_embedding {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             kinema_h.C_INT,

@@ -215,16 +215,32 @@ public final class RandomCases {
      * x's last {@code zRank} dims (0: one scalar). {@code scale} is x's range.
      */
     public static OpCase elementwise(String op, long seed, long[] x, int zRank, double scale) {
+        return elementwise(op, seed, x, Arrays.copyOfRange(x, x.length - zRank, x.length), scale);
+    }
+
+    /** A binary elementwise op with z of the given shape, broadcast to x (e.g. [B,1,1,1,C] for x[B,T,H,W,C]). */
+    public static OpCase elementwise(String op, long seed, long[] x, long[] z, double scale) {
         SplittableRandom rng = new SplittableRandom(seed);
         Map<String, Tensor> in = new LinkedHashMap<>();
         in.put("x", uniform(rng, scale, x));
         boolean binary = !op.equals(ReferenceOps.SILU) && !op.equals(ReferenceOps.GELU);
-        long[] z = Arrays.copyOfRange(x, x.length - zRank, x.length);
         if (binary) {
             in.put("z", uniform(rng, 2.0, z));
         }
         Map<String, String> attrs = op.equals(ReferenceOps.SCALE_ADD) ? Map.of("a", "0.75", "b", "-1.5") : Map.of();
         return new OpCase(op, "x" + dims(x) + (binary ? " z" + dims(z) : "") + " scale" + num(scale), in, attrs);
+    }
+
+    /** concat of x[lead..., c1] and z[lead..., c2] along the last axis. */
+    public static OpCase concat(long seed, long[] lead, long c1, long c2) {
+        SplittableRandom rng = new SplittableRandom(seed);
+        long[] x = Arrays.copyOf(lead, lead.length + 1), z = Arrays.copyOf(lead, lead.length + 1);
+        x[lead.length] = c1;
+        z[lead.length] = c2;
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        in.put("x", uniform(rng, 1.0, x));
+        in.put("z", uniform(rng, 3.0, z));
+        return new OpCase(ReferenceOps.CONCAT, "x" + dims(x) + " z" + dims(z), in, Map.of());
     }
 
     /** upsample_nearest on x[B,T,H,W,C]. */
@@ -329,8 +345,18 @@ public final class RandomCases {
             }
             case ReferenceOps.CONV3D -> conv3d(caseSeed, x, co, pick(rng, 1, 3, 3, 5), pick(rng, 1, 3, 3, 5),
                     pick(rng, 1, 3, 3), rng.nextBoolean(), rng.nextBoolean());
-            case ReferenceOps.ADD, ReferenceOps.MUL, ReferenceOps.SILU, ReferenceOps.GELU, ReferenceOps.SCALE_ADD ->
-                    elementwise(op, caseSeed, x, rng.nextInt(6), pick(rng, 1, 3, 8));
+            case ReferenceOps.ADD, ReferenceOps.MUL, ReferenceOps.SILU, ReferenceOps.GELU, ReferenceOps.SCALE_ADD -> {
+                int zRank = rng.nextInt(6);
+                double scale = pick(rng, 1, 3, 8);
+                // One in three: z broadcast over the middle dims, per batch ([B,1,1,1,C]) or shared ([1,1,1,1,C]).
+                yield rng.nextInt(3) == 0
+                        ? elementwise(op, caseSeed, x, new long[] {rng.nextBoolean() ? x[0] : 1, 1, 1, 1, x[4]}, scale)
+                        : elementwise(op, caseSeed, x, zRank, scale);
+            }
+            case ReferenceOps.CONCAT -> {
+                long[] lead = Arrays.copyOf(x, 1 + rng.nextInt(4));
+                yield concat(caseSeed, lead, pick(rng, 1, 3, 4, 5, 16, 32), pick(rng, 1, 3, 5, 8, 16, 24));
+            }
             case ReferenceOps.UPSAMPLE_NEAREST -> upsampleNearest(caseSeed, x);
             case ReferenceOps.PATCHIFY, ReferenceOps.UNPATCHIFY -> {
                 int p = pick(rng, 1, 2, 3);

@@ -1,5 +1,6 @@
 package dev.kinema.ref;
 
+import dev.kinema.Broadcast;
 import dev.kinema.InvalidArgumentException;
 import dev.kinema.Tensor;
 import java.util.Arrays;
@@ -8,7 +9,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** add, mul, silu, gelu (erf), scale_add (OPS.md elementwise) as float64 loops; z broadcasts over x's leading dims. */
+/**
+ * add, mul, silu, gelu (erf), scale_add (OPS.md elementwise) as float64 loops. z broadcasts to x by
+ * NumPy's rule, dimension by dimension; which z shapes are accepted is {@link Broadcast}'s rule.
+ */
 final class ReferenceElementwise {
     static final String ADD = "add";
     static final String MUL = "mul";
@@ -58,6 +62,25 @@ final class ReferenceElementwise {
         };
     }
 
+    /**
+     * NumPy broadcasting: the flat index into z (aligned right to x) of x's flat element i. Each x
+     * coordinate is kept where z's dimension equals x's and becomes 0 where z's dimension is 1.
+     */
+    static int broadcastIndex(long[] xs, long[] zs, int i) {
+        int pad = xs.length - zs.length;
+        long rest = i, index = 0, stride = 1;
+        for (int d = xs.length - 1; d >= 0; d--) {
+            long coord = rest % xs[d];
+            rest /= xs[d];
+            if (d >= pad) {
+                long zd = zs[d - pad];
+                index += (zd == 1 ? 0 : coord) * stride;
+                stride *= zd;
+            }
+        }
+        return (int) index;
+    }
+
     static Map<String, Tensor> run(String op, Map<String, Tensor> in, OpAttributes attrs) {
         List<String> names = binary(op) ? List.of("x", "z") : List.of("x");
         for (Map.Entry<String, Tensor> e : in.entrySet()) {
@@ -73,15 +96,15 @@ final class ReferenceElementwise {
         long[] xs = xt.shape();
         float[] x = xt.toFloats();
         float[] z = null;
+        long[] zs = null;
         if (binary(op)) {
             Tensor zt = in.get("z");
             if (zt == null) {
                 throw new InvalidArgumentException(op, "z", "a tensor", "none");
             }
-            long[] zs = zt.shape();
-            if (zs.length > xs.length || !Arrays.equals(zs, Arrays.copyOfRange(xs, xs.length - zs.length, xs.length))) {
-                throw new InvalidArgumentException(op, "z", "a suffix of x's shape " + Arrays.toString(xs),
-                        Arrays.toString(zs));
+            zs = zt.shape();
+            if (Broadcast.split(xs, zs) == null) {
+                throw new InvalidArgumentException(op, "z", Broadcast.expected(xs), Arrays.toString(zs));
             }
             z = zt.toFloats();
         }
@@ -89,7 +112,7 @@ final class ReferenceElementwise {
         double b = op.equals(SCALE_ADD) ? attrs.number("b", 1.0) : 1.0;
         float[] y = new float[x.length];
         for (int i = 0; i < x.length; i++) {
-            y[i] = (float) apply(op, x[i], z == null ? 0 : z[i % z.length], a, b);
+            y[i] = (float) apply(op, x[i], z == null ? 0 : z[broadcastIndex(xs, zs, i)], a, b);
         }
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("y", Tensor.hostFromFloats(y, xs));

@@ -36,8 +36,9 @@ public final class ReferenceOps {
     public static final String UNPATCHIFY = ReferenceResample.UNPATCHIFY;
     public static final String ALPHA_BLEND = ReferenceResample.ALPHA_BLEND;
     public static final String TIMESTEP_EMBEDDING = ReferenceResample.TIMESTEP_EMBEDDING;
+    public static final String CONCAT = ReferenceResample.CONCAT;
     public static final List<String> OPS = List.of(CONV_SPATIAL, CONV_TEMPORAL, DDIM_STEP, GROUP_NORM, LAYER_NORM, LINEAR, CONV3D, TEMPORAL_ATTENTION, ADD, MUL, SILU, GELU, SCALE_ADD, ATTENTION,
-            UPSAMPLE_NEAREST, PATCHIFY, UNPATCHIFY, ALPHA_BLEND, TIMESTEP_EMBEDDING);
+            UPSAMPLE_NEAREST, PATCHIFY, UNPATCHIFY, ALPHA_BLEND, TIMESTEP_EMBEDDING, CONCAT);
 
     private static final List<String> CONV_INPUTS = List.of("x", "w", "b", "residual");
     private static final List<String> DDIM_INPUTS = List.of("x", "out_c", "out_u", "noise");
@@ -66,7 +67,7 @@ public final class ReferenceOps {
             case ATTENTION -> ReferenceFrameAttention.run(inputs, attrs);
             case ADD, MUL, SILU, GELU, SCALE_ADD ->
                     ReferenceElementwise.run(op, inputs, new OpAttributes(op, attrs, ReferenceElementwise.attrs(op)));
-            case UPSAMPLE_NEAREST, PATCHIFY, UNPATCHIFY, ALPHA_BLEND, TIMESTEP_EMBEDDING ->
+            case UPSAMPLE_NEAREST, PATCHIFY, UNPATCHIFY, ALPHA_BLEND, TIMESTEP_EMBEDDING, CONCAT ->
                     ReferenceResample.run(op, inputs, new OpAttributes(op, attrs, ReferenceResample.attrs(op)));
             case null, default -> throw new InvalidArgumentException("run", "op", "one of " + String.join(", ", OPS),
                     op == null ? "null" : "'" + op + "'");

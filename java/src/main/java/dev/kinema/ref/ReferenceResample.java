@@ -9,8 +9,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * upsample_nearest, patchify, unpatchify, alpha_blend and timestep_embedding (OPS.md) as plain loops
- * indexed from the output element back to its source; alpha_blend and the embedding in float64.
+ * upsample_nearest, patchify, unpatchify, alpha_blend, timestep_embedding (OPS.md) and concat
+ * (torch.cat(dim=-1)) as plain loops indexed from the output element back to its source; alpha_blend
+ * and the embedding in float64.
  */
 final class ReferenceResample {
     static final String UPSAMPLE_NEAREST = "upsample_nearest";
@@ -18,7 +19,9 @@ final class ReferenceResample {
     static final String UNPATCHIFY = "unpatchify";
     static final String ALPHA_BLEND = "alpha_blend";
     static final String TIMESTEP_EMBEDDING = "timestep_embedding";
-    static final List<String> OPS = List.of(UPSAMPLE_NEAREST, PATCHIFY, UNPATCHIFY, ALPHA_BLEND, TIMESTEP_EMBEDDING);
+    static final String CONCAT = "concat";
+    static final List<String> OPS = List.of(UPSAMPLE_NEAREST, PATCHIFY, UNPATCHIFY, ALPHA_BLEND, TIMESTEP_EMBEDDING,
+            CONCAT);
 
     private ReferenceResample() {}
 
@@ -36,6 +39,7 @@ final class ReferenceResample {
         return switch (op) {
             case ALPHA_BLEND -> List.of("x_spatial", "x_temporal", "mix");
             case TIMESTEP_EMBEDDING -> List.of("t");
+            case CONCAT -> List.of("x", "z");
             default -> List.of("x");
         };
     }
@@ -59,11 +63,35 @@ final class ReferenceResample {
             case UNPATCHIFY -> unpatchify(op, in.get("x"), positive(op, "p", attrs.number("p", Double.NaN)),
                     positive(op, "H", attrs.number("H", Double.NaN)), positive(op, "W", attrs.number("W", Double.NaN)));
             case ALPHA_BLEND -> blend(op, in, attrs.choice("mode", "learned", Set.of("fixed", "learned")).equals("learned"));
+            case CONCAT -> concat(op, in.get("x"), in.get("z"));
             default -> embedding(op, in.get("t"), attrs);
         };
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("y", y);
         return out;
+    }
+
+    /** y[..., c] = x[..., c] for c < C1, else z[..., c - C1]; the leading dims of x and z must agree. */
+    private static Tensor concat(String op, Tensor xt, Tensor zt) {
+        long[] xs = xt.shape(), zs = zt.shape();
+        if (xs.length < 1) {
+            throw new InvalidArgumentException(op, "x", "rank >= 1 [..., C1]", Arrays.toString(xs));
+        }
+        int last = xs.length - 1;
+        if (zs.length != xs.length || !Arrays.equals(Arrays.copyOf(zs, last), Arrays.copyOf(xs, last))) {
+            throw new InvalidArgumentException(op, "z", "[..., C2] with x's leading dims "
+                    + Arrays.toString(Arrays.copyOf(xs, last)), Arrays.toString(zs));
+        }
+        float[] x = xt.toFloats(), z = zt.toFloats();
+        int c1 = (int) xs[last], c2 = (int) zs[last], cy = c1 + c2;
+        long[] ys = xs.clone();
+        ys[last] = cy;
+        float[] y = new float[x.length + z.length];
+        for (int o = 0; o < y.length; o++) {
+            int row = o / cy, c = o % cy;
+            y[o] = c < c1 ? x[row * c1 + c] : z[row * c2 + c - c1];
+        }
+        return Tensor.hostFromFloats(y, ys);
     }
 
     private static int positive(String op, String name, double v) {

@@ -50,6 +50,14 @@ class GraphBuilderTest {
                 Map.of("kv_frames", "context")).shape());
         Value t = g.input("t", DType.F32, 2);
         assertArrayEquals(new long[] {2, 320}, g.op("emb", "timestep_embedding", Map.of("t", t), Map.of("dim", 320)).shape());
+        Value skip = g.input("skip", DType.F32, 2, 3, 8, 8, 5);
+        assertArrayEquals(new long[] {2, 3, 8, 8, 21}, g.op("cat", "concat", Map.of("x", x, "z", skip), Map.of()).shape());
+        Value temb = g.input("temb", DType.F32, 2, 1, 1, 1, 16);
+        assertArrayEquals(x.shape(), g.op("temb.add", "add", Map.of("x", x, "z", temb), Map.of()).shape());
+        assertEquals("z", assertThrows(GraphException.class, () -> g.op("bad.cat", "concat",
+                Map.of("x", x, "z", g.input("skip2", DType.F32, 2, 3, 8, 4, 5)), Map.of())).argument());
+        assertEquals("z", assertThrows(GraphException.class, () -> g.op("bad.add", "add",
+                Map.of("x", x, "z", g.input("temb2", DType.F32, 1, 3, 1, 1, 16)), Map.of())).argument());
         Map<String, Value> ddim = g.opOutputs("ddim", "ddim_step", Map.of("x", x, "out_c", u),
                 Map.of("alpha_t", 0.8, "sigma_t", 0.6, "alpha_s", 0.9, "sigma_s", 0.43589));
         assertArrayEquals(x.shape(), ddim.get("x0").shape());
