@@ -40,6 +40,8 @@ public final class Main {
         try {
             return switch (command) {
                 case "op" -> new OpCommand(rest, out).run();
+                case "forward" -> new ForwardCommand(rest, out).run();
+                case "convert" -> new ConvertCommand(rest, out).run();
                 case "demo" -> new DemoCommand(rest, out).run();
                 case "backends" -> backends(rest, out);
                 case "version", "--version" -> version(rest, out);

@@ -4,7 +4,7 @@ import java.util.List;
 
 /** Usage text of every command. */
 final class Usage {
-    static final List<String> COMMANDS = List.of("op", "demo", "backends", "version", "help");
+    static final List<String> COMMANDS = List.of("op", "forward", "convert", "demo", "backends", "version", "help");
 
     private static final String OP = """
             kinema op NAME --in IN.safetensors --out OUT.safetensors [options]
@@ -19,6 +19,30 @@ final class Usage {
               --threads N        host threads for cpu/cuda-emu (0 = all cores)
               --force            replace OUT if it exists
               --check            exit 1 unless the outputs match IN's expected values within tolerance
+            """;
+    private static final String FORWARD = """
+            kinema forward --model M --in IO.safetensors --out OUT.safetensors [options]
+              One denoiser forward pass. M is a .kinema file (see convert) or a diffusers model folder
+              (config.json + diffusion_pytorch_model.safetensors, or its .index.json shards) of a
+              UNet3DConditionModel, UNetMotionModel, LatteTransformer3DModel, or a UNet2DConditionModel
+              with --motion-adapter. IO holds diffusers' inputs as f32: sample (NCTHW, as the pipelines
+              pass it), timestep ([B] or one value) and encoder_hidden_states [B, L, D]; OUT gets
+              output, in sample's layout, with the architecture and backend in __metadata__.
+              --weights PATH             the checkpoint, when it is not beside the config
+              --motion-adapter DIR       a MotionAdapter folder (or its config.json) for a 2D U-Net
+              --spatial-attention MODE   per_frame (default), first, sparse_causal, all: what each spatial
+                                         self-attention of a U-Net attends to (Text2Video-Zero,
+                                         Tune-A-Video, ControlVideo)
+              --backend ID               auto (default), cpu, cuda, cuda-emu
+              --threads N                host threads for cpu/cuda-emu (0 = all cores)
+              --force                    replace OUT if it exists
+            """;
+    private static final String CONVERT = """
+            kinema convert --model M --out FILE.kinema [--weights PATH] [--motion-adapter DIR]
+                           [--spatial-attention MODE] [--force]
+              Writes a diffusers checkpoint (as for forward) as one .kinema model file: its configs, its
+              graph at a reference shape and its weights, aligned for mapping. The checkpoint is checked
+              first: keys missing, unexpected or of the wrong shape are reported together.
             """;
     private static final String DEMO = """
             kinema demo [--backend ID]
@@ -43,13 +67,15 @@ final class Usage {
 
     static String overview() {
         return "usage: kinema COMMAND [ARGS]   (exit 0 ok, 1 check failed, 2 bad request, 3 internal error)\n\n"
-                + OP + "\n" + DEMO + "\n" + BACKENDS + "\n" + VERSION + "\n" + HELP;
+                + OP + "\n" + FORWARD + "\n" + CONVERT + "\n" + DEMO + "\n" + BACKENDS + "\n" + VERSION + "\n" + HELP;
     }
 
     /** The usage of one command, or null for an unknown one. */
     static String of(String command) {
         return switch (command) {
             case "op" -> OP;
+            case "forward" -> FORWARD;
+            case "convert" -> CONVERT;
             case "demo" -> DEMO;
             case "backends" -> BACKENDS;
             case "version" -> VERSION;
