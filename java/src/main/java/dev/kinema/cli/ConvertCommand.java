@@ -17,7 +17,8 @@ final class ConvertCommand {
 
     ConvertCommand(List<String> args, PrintStream out) {
         this.line = new CommandLine("convert", args,
-                Set.of("model", "weights", "motion-adapter", "spatial-attention", "out"), Set.of("force"));
+                Set.of("model", "weights", "motion-adapter", "motion-adapter-weights", "spatial-attention", "out"),
+                Set.of("force"));
         this.out = out;
     }
 

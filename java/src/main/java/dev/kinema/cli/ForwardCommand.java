@@ -25,8 +25,8 @@ final class ForwardCommand {
     private final PrintStream out;
 
     ForwardCommand(List<String> args, PrintStream out) {
-        this.line = new CommandLine("forward", args, Set.of("model", "weights", "motion-adapter", "spatial-attention",
-                "in", "out", "backend", "threads"), Set.of("force"));
+        this.line = new CommandLine("forward", args, Set.of("model", "weights", "motion-adapter", "motion-adapter-weights",
+                "spatial-attention", "in", "out", "backend", "threads"), Set.of("force"));
         this.out = out;
     }
 

@@ -5,7 +5,10 @@ import dev.kinema.models.Denoiser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** The model options convert and forward share: --model, --weights, --motion-adapter, --spatial-attention. */
+/**
+ * The model options convert and forward share: --model, --weights, --motion-adapter,
+ * --motion-adapter-weights, --spatial-attention.
+ */
 final class ModelOptions {
     private ModelOptions() {
     }
@@ -27,6 +30,9 @@ final class ModelOptions {
             o = o.withSpatialAttention(line.option("spatial-attention"));
         }
         String adapter = line.option("motion-adapter");
+        if (adapter == null && line.option("motion-adapter-weights") != null) {
+            throw new UsageException(command + ": --motion-adapter-weights needs --motion-adapter");
+        }
         if (adapter != null) {
             Path a = Path.of(adapter);
             Path config = Files.isDirectory(a) ? a.resolve("config.json") : a;
@@ -34,7 +40,8 @@ final class ModelOptions {
                 throw new UsageException(command + ": --motion-adapter " + a + ": expected a MotionAdapter folder "
                         + "(config.json + diffusion_pytorch_model.safetensors) or its config.json");
             }
-            o = o.withMotionAdapter(config, null);
+            String weights = line.option("motion-adapter-weights");
+            o = o.withMotionAdapter(config, weights == null ? null : Path.of(weights));
         }
         return o;
     }

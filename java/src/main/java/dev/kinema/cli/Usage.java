@@ -30,6 +30,7 @@ final class Usage {
               output, in sample's layout, with the architecture and backend in __metadata__.
               --weights PATH             the checkpoint, when it is not beside the config
               --motion-adapter DIR       a MotionAdapter folder (or its config.json) for a 2D U-Net
+              --motion-adapter-weights PATH   its checkpoint, when it is not beside its config
               --spatial-attention MODE   per_frame (default), first, sparse_causal, all: what each spatial
                                          self-attention of a U-Net attends to (Text2Video-Zero,
                                          Tune-A-Video, ControlVideo)
@@ -39,7 +40,7 @@ final class Usage {
             """;
     private static final String CONVERT = """
             kinema convert --model M --out FILE.kinema [--weights PATH] [--motion-adapter DIR]
-                           [--spatial-attention MODE] [--force]
+                           [--motion-adapter-weights PATH] [--spatial-attention MODE] [--force]
               Writes a diffusers checkpoint (as for forward) as one .kinema model file: its configs, its
               graph at a reference shape and its weights, aligned for mapping. The checkpoint is checked
               first: keys missing, unexpected or of the wrong shape are reported together.

@@ -125,6 +125,28 @@ public final class Denoiser implements AutoCloseable {
         }
     }
 
+    /**
+     * A model built from its config.json alone with seeded random weights (std 1/sqrt(fan_in)): for
+     * benchmarks and smoke tests at real sizes without a checkpoint. options as for open (its weights
+     * paths are ignored; a UNet2DConditionModel still needs withMotionAdapter's config).
+     */
+    public static Denoiser fromConfig(Kinema runtime, Path configJson, Options options, long seed) {
+        if (runtime == null) {
+            throw new InvalidArgumentException("Denoiser.fromConfig", "runtime", "an open Kinema runtime", "null");
+        }
+        ConfigReader config = ConfigReader.read(configJson);
+        ConfigReader adapter = options.motionAdapterConfig() == null ? null : ConfigReader.read(options.motionAdapterConfig());
+        Map<String, String> configs = new LinkedHashMap<>();
+        configs.put("model", config.text());
+        if (adapter != null) {
+            configs.put("motion_adapter", adapter.text());
+        }
+        try (RandomWeights weights = new RandomWeights(seed)) {
+            return load(runtime, architecture(config, adapter, options.spatialAttention()), weights, configs,
+                    options.spatialAttention(), null);
+        }
+    }
+
     private static Denoiser openModelFile(Kinema runtime, Path path, Options options) {
         try (ModelFile file = ModelFile.open(path)) {
             ConfigReader config = ConfigReader.parse(path + " (model config)", file.configs().get("model"));

@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -155,6 +156,29 @@ class ModelLoadingTest {
             assertEquals("sample", e.argument());
             e = assertThrows(InvalidArgumentException.class, () -> unet.forward(good, t, badCtx));
             assertEquals("encoder_hidden_states", e.argument());
+        }
+    }
+
+    @Test
+    void modelFromConfigAloneHasSeededWeights() {
+        Path config = unet3d().resolve("config.json");
+        try (Kinema rt = Kinema.open(Backend.CPU);
+             Denoiser a = Denoiser.fromConfig(rt, config, Denoiser.Options.defaults(), 7);
+             Denoiser b = Denoiser.fromConfig(rt, config, Denoiser.Options.defaults(), 7);
+             Denoiser c = Denoiser.fromConfig(rt, config, Denoiser.Options.defaults(), 8);
+             Safetensors.Contents io = Safetensors.read(unet3d().resolve("io.safetensors"))) {
+            Tensor sample = io.tensors().get("sample"), t = io.tensors().get("timestep"), ctx = io.tensors().get("encoder_hidden_states");
+            try (Tensor ya = a.forward(sample, t, ctx); Tensor yb = b.forward(sample, t, ctx); Tensor yc = c.forward(sample, t, ctx)) {
+                float[] va = ya.toFloats();
+                assertArrayEquals(va, yb.toFloats(), "same seed, same output");
+                assertTrue(!Arrays.equals(va, yc.toFloats()), "another seed, another output");
+                double max = 0;
+                for (float v : va) {
+                    assertTrue(Float.isFinite(v));
+                    max = Math.max(max, Math.abs(v));
+                }
+                assertTrue(max > 0.01 && max < 100, "activations stay O(1): max |y| = " + max);
+            }
         }
     }
 }
