@@ -224,6 +224,55 @@ int32_t op_concat(const kn_exec *e, const kn_concat_params *p) {
     return st ? st : kn_cuda_concat(stream_of(e), p);
 }
 
+// Graphs. Capture runs in thread-local mode: a cudaMalloc, cudaFree or synchronizing call made by the
+// capturing thread fails (and invalidates the capture) instead of silently running once at capture
+// time, while other threads that share the process (another context loading weights, say) keep
+// allocating; global mode would fail their calls too, relaxed mode would let the capturing thread's
+// unsafe calls through. No op entry allocates, frees or synchronizes: each only launches on the
+// stream it is given (host copies, which wait, are refused by libkinema during a capture).
+int32_t graph_capture_begin(const kn_exec *e) {
+    int32_t st = select_device(e, "graph_capture_begin");
+    if (st) return st;
+    const cudaError_t err = cudaStreamBeginCapture(stream_of(e), cudaStreamCaptureModeThreadLocal);
+    return err == cudaSuccess ? KN_OK : runtime_failure("graph_capture_begin", err);
+}
+
+int32_t graph_capture_end(const kn_exec *e, void **graph, int64_t *nodes) {
+    *graph = nullptr;
+    *nodes = 0;
+    int32_t st = select_device(e, "graph_capture_end");
+    cudaGraph_t captured = nullptr;
+    const cudaError_t end = cudaStreamEndCapture(stream_of(e), &captured);  // ends the capture even after st
+    if (st) {
+        if (captured) cudaGraphDestroy(captured);
+        return st;
+    }
+    if (end != cudaSuccess) return runtime_failure("graph_capture_end (cudaStreamEndCapture)", end);
+    size_t count = 0;
+    cudaError_t err = cudaGraphGetNodes(captured, nullptr, &count);
+    cudaGraphExec_t exec = nullptr;
+    if (err == cudaSuccess) err = cudaGraphInstantiate(&exec, captured, 0);
+    cudaGraphDestroy(captured);  // the executable graph keeps what it needs
+    if (err != cudaSuccess) return runtime_failure("graph_capture_end (cudaGraphInstantiate)", err);
+    *graph = exec;
+    *nodes = static_cast<int64_t>(count);
+    return KN_OK;
+}
+
+int32_t graph_launch(const kn_exec *e, void *graph) {
+    int32_t st = select_device(e, "graph_launch");
+    if (st) return st;
+    const cudaError_t err = cudaGraphLaunch(static_cast<cudaGraphExec_t>(graph), stream_of(e));
+    return err == cudaSuccess ? KN_OK : runtime_failure("graph_launch", err);
+}
+
+int32_t graph_destroy(const kn_exec *e, void *graph) {
+    int32_t st = select_device(e, "graph_destroy");
+    if (st) return st;
+    const cudaError_t err = cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(graph));
+    return err == cudaSuccess ? KN_OK : runtime_failure("graph_destroy", err);
+}
+
 // Filled by field name, so the table does not depend on the field order of kn_backend_ops (backend.h).
 // A new op adds its line to the ops block below; fields left unset stay NULL.
 kn_backend_ops make_ops() {
@@ -255,6 +304,11 @@ kn_backend_ops make_ops() {
     ops.alpha_blend = op_alpha_blend;
     ops.timestep_embedding = op_timestep_embedding;
     ops.concat = op_concat;
+    // graphs
+    ops.graph_capture_begin = graph_capture_begin;
+    ops.graph_capture_end = graph_capture_end;
+    ops.graph_launch = graph_launch;
+    ops.graph_destroy = graph_destroy;
     return ops;
 }
 

@@ -68,6 +68,7 @@ enum kn_prediction {
 
 typedef struct kn_context_s *kn_context; /* a backend bound to one device */
 typedef struct kn_stream_s *kn_stream;   /* an ordered queue of work; NULL = the context's default */
+typedef struct kn_graph_s *kn_graph;     /* work captured from a stream, replayable with one call */
 
 /* A strided view of device memory. data == NULL marks an absent optional tensor. */
 typedef struct kn_tensor {
@@ -114,6 +115,33 @@ int32_t kn_free(kn_context ctx, void *ptr);
  * returns once host memory may be reused (a host destination holds the data). */
 int32_t kn_memcpy(kn_context ctx, void *dst, const void *src, int64_t bytes, int32_t kind, kn_stream stream);
 int32_t kn_memset(kn_context ctx, void *dst, int32_t byte_value, int64_t bytes, kn_stream stream);
+
+/* ---- graphs: capture a stream's work once, replay it ------------------------------------------ */
+
+/* Between kn_graph_capture_begin and kn_graph_capture_end, the op calls, kn_memset calls and
+ * device-to-device kn_memcpy calls queued on stream are recorded instead of run (arguments are
+ * validated as usual; the recording keeps each launch's arguments by value: tensor addresses,
+ * shapes, attributes). kn_graph_launch then replays the recorded work in order on a stream of the
+ * context, with one call; the memory the recorded calls use must stay allocated while the graph lives.
+ * `cuda` captures a CUDA graph (thread-local capture mode), `cuda-emu` records the same launch list
+ * and replays it, `cpu` refuses with KN_ERR_UNSUPPORTED (its calls run synchronously on the host).
+ * Rules, each an error with a message rather than a crash:
+ *  - stream must be a stream of ctx from kn_stream_create (the default stream cannot capture), not
+ *    already capturing; the capture is ended on the thread that began it;
+ *  - while a stream of ctx captures: no work on ctx's default stream (on CUDA it would join the
+ *    capture), no host copies and no kn_stream_synchronize on the capturing stream, no kn_malloc /
+ *    kn_free on the capturing thread (they synchronize the device), no kn_graph_launch on it, and the
+ *    stream cannot be destroyed;
+ *  - kn_graph_capture_end ends the capture even when it fails (an op of the capture failed to
+ *    launch, say); *out is then NULL.
+ * Graphs are live handles like streams: a destroyed, unknown or other context's graph is an error. */
+int32_t kn_graph_capture_begin(kn_context ctx, kn_stream stream);
+int32_t kn_graph_capture_end(kn_context ctx, kn_stream stream, kn_graph *out);
+/* Queues the graph's work on stream (NULL = the default stream); asynchronous on cuda. */
+int32_t kn_graph_launch(kn_context ctx, kn_graph graph, kn_stream stream);
+/* Items in the graph: kernel launches, memsets and copies. */
+int32_t kn_graph_node_count(kn_context ctx, kn_graph graph, int64_t *out);
+int32_t kn_graph_destroy(kn_context ctx, kn_graph graph);
 
 /* ---- ops (semantics: shared/OPS.md) -------------------------------------------------------- */
 

@@ -16,7 +16,8 @@
 extern "C" {
 #endif
 
-#define KN_PLUGIN_ABI 1
+/* Changes whenever kn_backend_ops changes shape: a plugin of another ABI is refused at load. */
+#define KN_PLUGIN_ABI 2
 
 /* Services libkinema lends to a plugin. */
 typedef struct kn_host_api {
@@ -61,6 +62,13 @@ typedef struct kn_backend_ops {
     int32_t (*alpha_blend)(const kn_exec *e, const kn_alpha_blend_params *p);
     int32_t (*timestep_embedding)(const kn_exec *e, const kn_timestep_embedding_params *p);
     int32_t (*concat)(const kn_exec *e, const kn_concat_params *p);
+    /* Graphs (kinema.h): NULL where the backend cannot capture (kn_graph_* then report
+     * KN_ERR_UNSUPPORTED). e->stream is a created stream; libkinema has checked the capture rules. */
+    int32_t (*graph_capture_begin)(const kn_exec *e);
+    /* Ends the capture (also on failure) and instantiates it: *graph, and *nodes (its item count). */
+    int32_t (*graph_capture_end)(const kn_exec *e, void **graph, int64_t *nodes);
+    int32_t (*graph_launch)(const kn_exec *e, void *graph);
+    int32_t (*graph_destroy)(const kn_exec *e, void *graph);
 } kn_backend_ops;
 
 /* The one symbol a plugin exports. Returns NULL (after host->set_error) if it cannot initialise. */

@@ -22,6 +22,7 @@ enum cudaError {
     cudaErrorNoDevice = 100,
     cudaErrorInvalidDevice = 101,
     cudaErrorInvalidResourceHandle = 400,
+    cudaErrorIllegalState = 401,
     cudaErrorNotReady = 600,
     cudaErrorIllegalAddress = 700,
     cudaErrorLaunchOutOfResources = 701,
@@ -30,6 +31,9 @@ enum cudaError {
     cudaErrorIllegalInstruction = 715,
     cudaErrorLaunchFailure = 719,
     cudaErrorNotSupported = 801,
+    cudaErrorStreamCaptureUnsupported = 900,
+    cudaErrorStreamCaptureInvalidated = 901,
+    cudaErrorStreamCaptureWrongThread = 908,
     cudaErrorUnknown = 999
 };
 typedef enum cudaError cudaError_t;
@@ -65,6 +69,22 @@ typedef struct CUstream_st *cudaStream_t;
 #define cudaStreamNonBlocking 0x01
 #define cudaStreamLegacy ((cudaStream_t)0x1)
 #define cudaStreamPerThread ((cudaStream_t)0x2)
+
+// Stream capture and graphs. A capturing stream records launches, copies and memsets (in order)
+// instead of running them; an instantiated graph replays the recording on a stream.
+enum cudaStreamCaptureMode {
+    cudaStreamCaptureModeGlobal = 0,
+    cudaStreamCaptureModeThreadLocal = 1,
+    cudaStreamCaptureModeRelaxed = 2
+};
+enum cudaStreamCaptureStatus {
+    cudaStreamCaptureStatusNone = 0,
+    cudaStreamCaptureStatusActive = 1,
+    cudaStreamCaptureStatusInvalidated = 2
+};
+typedef struct CUgraph_st *cudaGraph_t;
+typedef struct CUgraphExec_st *cudaGraphExec_t;
+typedef struct CUgraphNode_st *cudaGraphNode_t;
 
 // The fields host code reads, with CUDA's names; filled as an sm_90-class device.
 struct cudaDeviceProp {
@@ -102,6 +122,9 @@ struct kn_emu_launch_desc {
     void (*run_thread)(const void *call);  // runs the kernel body for the calling fiber
     const void *call;                       // the captured kernel and arguments
     void *(*tls_anchor)(void);              // this OS thread's address of a TLS byte of the module
+    // A stream capture keeps its own copy of call (clone_call) and frees it with free_call.
+    void *(*clone_call)(const void *call);
+    void (*free_call)(void *call);
 };
 
 // Kinds of warp collectives (kn_emu_warp_op).
@@ -174,6 +197,14 @@ KN_EMU_API cudaError_t kn_emu_stream_create(cudaStream_t *stream, unsigned int f
 KN_EMU_API cudaError_t kn_emu_stream_destroy(cudaStream_t stream);
 KN_EMU_API cudaError_t kn_emu_stream_synchronize(cudaStream_t stream);
 KN_EMU_API cudaError_t kn_emu_func_set_attribute(const void *kernel, enum cudaFuncAttribute attr, int value);
+KN_EMU_API cudaError_t kn_emu_stream_begin_capture(cudaStream_t stream, enum cudaStreamCaptureMode mode);
+KN_EMU_API cudaError_t kn_emu_stream_end_capture(cudaStream_t stream, cudaGraph_t *graph);
+KN_EMU_API cudaError_t kn_emu_stream_is_capturing(cudaStream_t stream, enum cudaStreamCaptureStatus *status);
+KN_EMU_API cudaError_t kn_emu_graph_get_nodes(cudaGraph_t graph, cudaGraphNode_t *nodes, size_t *count);
+KN_EMU_API cudaError_t kn_emu_graph_instantiate(cudaGraphExec_t *exec, cudaGraph_t graph, unsigned long long flags);
+KN_EMU_API cudaError_t kn_emu_graph_launch(cudaGraphExec_t exec, cudaStream_t stream);
+KN_EMU_API cudaError_t kn_emu_graph_exec_destroy(cudaGraphExec_t exec);
+KN_EMU_API cudaError_t kn_emu_graph_destroy(cudaGraph_t graph);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 // The CUDA runtime API subset host code uses, as inline forwards to the emulator runtime.
-// Streams are synchronous: every call and launch has finished when it returns.
+// Streams are synchronous: every call and launch has finished when it returns, except on a capturing
+// stream, which records it for a graph instead (cudaStreamBeginCapture .. cudaGraphLaunch).
 #pragma once
 
 #include <string.h>
@@ -94,3 +95,24 @@ template <typename... P>
 static inline cudaError_t cudaFuncSetAttribute(void (*kernel)(P...), cudaFuncAttribute attr, int value) {
     return kn_emu_func_set_attribute(reinterpret_cast<const void *>(kernel), attr, value);
 }
+
+static inline cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode) {
+    return kn_emu_stream_begin_capture(stream, mode);
+}
+static inline cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *graph) {
+    return kn_emu_stream_end_capture(stream, graph);
+}
+static inline cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus *status) {
+    return kn_emu_stream_is_capturing(stream, status);
+}
+static inline cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t *nodes, size_t *count) {
+    return kn_emu_graph_get_nodes(graph, nodes, count);
+}
+static inline cudaError_t cudaGraphInstantiate(cudaGraphExec_t *exec, cudaGraph_t graph, unsigned long long flags = 0) {
+    return kn_emu_graph_instantiate(exec, graph, flags);
+}
+static inline cudaError_t cudaGraphLaunch(cudaGraphExec_t exec, cudaStream_t stream) {
+    return kn_emu_graph_launch(exec, stream);
+}
+static inline cudaError_t cudaGraphExecDestroy(cudaGraphExec_t exec) { return kn_emu_graph_exec_destroy(exec); }
+static inline cudaError_t cudaGraphDestroy(cudaGraph_t graph) { return kn_emu_graph_destroy(graph); }

@@ -118,6 +118,8 @@ struct KernelCall {
         const KernelCall &call = *static_cast<const KernelCall *>(self);
         std::apply(call.kernel, call.args);
     }
+    static void *clone(const void *self) { return new KernelCall(*static_cast<const KernelCall *>(self)); }
+    static void destroy(void *self) { delete static_cast<KernelCall *>(self); }
 };
 
 }  // namespace kn_emu
@@ -134,7 +136,8 @@ static inline const char *last_error_message() { return kn_emu_last_error_messag
 // Host threads that run the blocks of a launch (process-wide); n <= 0: all cores.
 static inline void set_num_threads(int n) { kn_emu_set_num_threads(n); }
 
-// Runs every block of the grid before returning; errors go to cudaGetLastError.
+// Runs every block of the grid before returning (or, on a capturing stream, records the launch with a
+// copy of its arguments); errors go to cudaGetLastError.
 template <typename... P, typename... A>
 static inline void launch(const char *name, void (*kernel)(P...), dim3 grid, dim3 block, size_t dynamic_smem_bytes,
                           cudaStream_t stream, A &&...args) {
@@ -150,6 +153,8 @@ static inline void launch(const char *name, void (*kernel)(P...), dim3 grid, dim
     desc.run_thread = &KernelCall<P...>::run;
     desc.call = &call;
     desc.tls_anchor = &kn_emu_tls_anchor_address;
+    desc.clone_call = &KernelCall<P...>::clone;
+    desc.free_call = &KernelCall<P...>::destroy;
     kn_emu_launch(&desc);
 }
 

@@ -42,6 +42,39 @@ std::string pointer_text(const void *p) {
 }
 }  // namespace
 
+cudaError_t memcpy_now(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind) {
+    if (bytes == 0) return cudaSuccess;
+    if (dst == nullptr || src == nullptr) return fail(cudaErrorInvalidValue, "cudaMemcpy: dst or src is NULL for a copy of " + std::to_string(bytes) + " bytes");
+    {
+        std::lock_guard<std::mutex> guard(g_lock);
+        const bool dst_device = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+        const bool src_device = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+        if (dst_device && !inside_allocation(dst, bytes)) {
+            record_error(cudaErrorInvalidValue, "cudaMemcpy: destination [" + pointer_text(dst) + ", +" + std::to_string(bytes) + ") is not inside one device allocation");
+            return cudaErrorInvalidValue;
+        }
+        if (src_device && !inside_allocation(src, bytes)) {
+            record_error(cudaErrorInvalidValue, "cudaMemcpy: source [" + pointer_text(src) + ", +" + std::to_string(bytes) + ") is not inside one device allocation");
+            return cudaErrorInvalidValue;
+        }
+    }
+    memmove(dst, src, bytes);
+    return cudaSuccess;
+}
+
+cudaError_t memset_now(void *dst, int value, size_t bytes) {
+    if (bytes == 0) return cudaSuccess;
+    {
+        std::lock_guard<std::mutex> guard(g_lock);
+        if (!inside_allocation(dst, bytes)) {
+            record_error(cudaErrorInvalidValue, "cudaMemset: [" + pointer_text(dst) + ", +" + std::to_string(bytes) + ") is not inside one device allocation");
+            return cudaErrorInvalidValue;
+        }
+    }
+    memset(dst, value, bytes);
+    return cudaSuccess;
+}
+
 bool is_valid_stream(cudaStream_t stream) {
     if (stream == nullptr || stream == cudaStreamLegacy || stream == cudaStreamPerThread) return true;
     std::lock_guard<std::mutex> guard(g_lock);
@@ -130,6 +163,7 @@ extern "C" cudaError_t kn_emu_device_synchronize(void) { return cudaSuccess; }
 extern "C" cudaError_t kn_emu_malloc(void **ptr, size_t bytes) {
     if (ptr == nullptr) return fail(cudaErrorInvalidValue, "cudaMalloc: devPtr is NULL");
     *ptr = nullptr;
+    if (const cudaError_t unsafe = check_capture_safe_call("cudaMalloc")) return unsafe;
     if (bytes == 0) return cudaSuccess;
     const size_t rounded = (bytes + 255) & ~size_t(255);
     if (rounded < bytes) return fail(cudaErrorMemoryAllocation, "cudaMalloc: " + std::to_string(bytes) + " bytes is too large");
@@ -143,6 +177,7 @@ extern "C" cudaError_t kn_emu_malloc(void **ptr, size_t bytes) {
 
 extern "C" cudaError_t kn_emu_free(void *ptr) {
     if (ptr == nullptr) return cudaSuccess;
+    if (const cudaError_t unsafe = check_capture_safe_call("cudaFree")) return unsafe;
     {
         std::lock_guard<std::mutex> guard(g_lock);
         auto it = g_allocations.find(reinterpret_cast<uintptr_t>(ptr));
@@ -184,37 +219,16 @@ extern "C" cudaError_t kn_emu_memcpy(void *dst, const void *src, size_t bytes, c
         return fail(cudaErrorInvalidMemcpyDirection, "cudaMemcpy: kind " + std::to_string(static_cast<int>(kind)) + " is not a cudaMemcpyKind (0..4)");
     }
     if (!is_valid_stream(stream)) return fail(cudaErrorInvalidResourceHandle, "cudaMemcpyAsync: the stream is not a live stream");
-    if (bytes == 0) return cudaSuccess;
-    if (dst == nullptr || src == nullptr) return fail(cudaErrorInvalidValue, "cudaMemcpy: dst or src is NULL for a copy of " + std::to_string(bytes) + " bytes");
-    {
-        std::lock_guard<std::mutex> guard(g_lock);
-        const bool dst_device = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
-        const bool src_device = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
-        if (dst_device && !inside_allocation(dst, bytes)) {
-            record_error(cudaErrorInvalidValue, "cudaMemcpy: destination [" + pointer_text(dst) + ", +" + std::to_string(bytes) + ") is not inside one device allocation");
-            return cudaErrorInvalidValue;
-        }
-        if (src_device && !inside_allocation(src, bytes)) {
-            record_error(cudaErrorInvalidValue, "cudaMemcpy: source [" + pointer_text(src) + ", +" + std::to_string(bytes) + ") is not inside one device allocation");
-            return cudaErrorInvalidValue;
-        }
-    }
-    memmove(dst, src, bytes);
-    return cudaSuccess;
+    cudaError_t captured = cudaSuccess;
+    if (capture_memcpy(dst, src, bytes, kind, stream, captured)) return captured;
+    return memcpy_now(dst, src, bytes, kind);
 }
 
 extern "C" cudaError_t kn_emu_memset(void *dst, int value, size_t bytes, cudaStream_t stream) {
     if (!is_valid_stream(stream)) return fail(cudaErrorInvalidResourceHandle, "cudaMemsetAsync: the stream is not a live stream");
-    if (bytes == 0) return cudaSuccess;
-    {
-        std::lock_guard<std::mutex> guard(g_lock);
-        if (!inside_allocation(dst, bytes)) {
-            record_error(cudaErrorInvalidValue, "cudaMemset: [" + pointer_text(dst) + ", +" + std::to_string(bytes) + ") is not inside one device allocation");
-            return cudaErrorInvalidValue;
-        }
-    }
-    memset(dst, value, bytes);
-    return cudaSuccess;
+    cudaError_t captured = cudaSuccess;
+    if (capture_memset(dst, value, bytes, stream, captured)) return captured;
+    return memset_now(dst, value, bytes);
 }
 
 extern "C" cudaError_t kn_emu_stream_create(cudaStream_t *stream, unsigned int flags) {
@@ -235,13 +249,14 @@ extern "C" cudaError_t kn_emu_stream_destroy(cudaStream_t stream) {
             return cudaErrorInvalidResourceHandle;
         }
     }
+    forget_capture(stream);
     delete reinterpret_cast<char *>(stream);
     return cudaSuccess;
 }
 
 extern "C" cudaError_t kn_emu_stream_synchronize(cudaStream_t stream) {
     if (!is_valid_stream(stream)) return fail(cudaErrorInvalidResourceHandle, "cudaStreamSynchronize: " + pointer_text(stream) + " is not a live stream");
-    return cudaSuccess;  // work on an emulated stream has finished before its call returned
+    return check_not_capturing(stream, "cudaStreamSynchronize");  // work on an emulated stream has finished before its call returned
 }
 
 extern "C" cudaError_t kn_emu_func_set_attribute(const void *kernel, cudaFuncAttribute attr, int value) {

@@ -46,6 +46,7 @@ extern "C" const char *kn_emu_get_error_name(cudaError_t e) {
         KN_EMU_NAME(cudaErrorNoDevice)
         KN_EMU_NAME(cudaErrorInvalidDevice)
         KN_EMU_NAME(cudaErrorInvalidResourceHandle)
+        KN_EMU_NAME(cudaErrorIllegalState)
         KN_EMU_NAME(cudaErrorNotReady)
         KN_EMU_NAME(cudaErrorIllegalAddress)
         KN_EMU_NAME(cudaErrorLaunchOutOfResources)
@@ -54,6 +55,9 @@ extern "C" const char *kn_emu_get_error_name(cudaError_t e) {
         KN_EMU_NAME(cudaErrorIllegalInstruction)
         KN_EMU_NAME(cudaErrorLaunchFailure)
         KN_EMU_NAME(cudaErrorNotSupported)
+        KN_EMU_NAME(cudaErrorStreamCaptureUnsupported)
+        KN_EMU_NAME(cudaErrorStreamCaptureInvalidated)
+        KN_EMU_NAME(cudaErrorStreamCaptureWrongThread)
         KN_EMU_NAME(cudaErrorUnknown)
 #undef KN_EMU_NAME
     }
@@ -74,6 +78,7 @@ extern "C" const char *kn_emu_get_error_string_static(cudaError_t e) {
         case cudaErrorNoDevice: return "no CUDA-capable device is detected";
         case cudaErrorInvalidDevice: return "invalid device ordinal";
         case cudaErrorInvalidResourceHandle: return "invalid resource handle";
+        case cudaErrorIllegalState: return "the resource is not in a valid state to perform the requested operation";
         case cudaErrorNotReady: return "device not ready";
         case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
         case cudaErrorLaunchOutOfResources: return "too many resources requested for launch";
@@ -82,6 +87,9 @@ extern "C" const char *kn_emu_get_error_string_static(cudaError_t e) {
         case cudaErrorIllegalInstruction: return "an illegal instruction was encountered";
         case cudaErrorLaunchFailure: return "unspecified launch failure";
         case cudaErrorNotSupported: return "operation not supported";
+        case cudaErrorStreamCaptureUnsupported: return "operation not permitted when stream is capturing";
+        case cudaErrorStreamCaptureInvalidated: return "operation failed due to a previous error during capture";
+        case cudaErrorStreamCaptureWrongThread: return "attempt to terminate a thread-local capture sequence from another thread";
         case cudaErrorUnknown: return "unknown error";
     }
     return "unrecognized error code";

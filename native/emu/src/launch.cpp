@@ -19,7 +19,6 @@ constexpr size_t kOptInSharedBytes = 227 * 1024;    // sm_90 opt-in maximum per 
 std::atomic<int> g_num_threads{0};
 
 // Defined in device_api.cpp.
-bool is_valid_stream(cudaStream_t stream);
 int max_dynamic_smem_attribute(const void *kernel);
 
 static bool check_configuration(const kn_emu_launch_desc &d, std::string &why, cudaError_t &code) {
@@ -75,16 +74,23 @@ extern "C" void kn_emu_set_num_threads(int n) { g_num_threads.store(n > 0 ? n : 
 extern "C" int kn_emu_get_num_threads(void) { return configured_threads(); }
 
 extern "C" void kn_emu_launch(const kn_emu_launch_desc *d) {
-    std::string why;
-    cudaError_t code = cudaSuccess;
     if (this_worker().in_block) {
         record_error(cudaErrorNotSupported, std::string("launch of kernel '") + d->kernel_name +
                                                 "' from inside a kernel: the emulator has no dynamic parallelism");
         return;
     }
+    cudaError_t captured = cudaSuccess;
+    if (capture_launch(*d, captured)) return;  // recorded for a graph (or refused, with the error set)
+    launch_now(*d);
+}
+
+cudaError_t kn_emu::rt::launch_now(const kn_emu_launch_desc &desc) {
+    const kn_emu_launch_desc *d = &desc;
+    std::string why;
+    cudaError_t code = cudaSuccess;
     if (!check_configuration(*d, why, code)) {
         record_error(code, std::string("launch of kernel '") + d->kernel_name + "': " + why);
-        return;
+        return code;
     }
     const uint64_t blocks = static_cast<uint64_t>(d->grid[0]) * d->grid[1] * d->grid[2];
     const int threads = static_cast<int>(std::min<uint64_t>(static_cast<uint64_t>(configured_threads()), blocks));
@@ -114,5 +120,7 @@ extern "C" void kn_emu_launch(const kn_emu_launch_desc *d) {
 #pragma omp parallel for schedule(dynamic) num_threads(threads)
         for (int64_t b = 0; b < static_cast<int64_t>(blocks); ++b) run(static_cast<uint64_t>(b));
     }
-    if (stop.load()) record_error(cudaErrorLaunchFailure, failure);
+    if (!stop.load()) return cudaSuccess;
+    record_error(cudaErrorLaunchFailure, failure);
+    return cudaErrorLaunchFailure;
 }

@@ -187,4 +187,25 @@ extern "C" const char *kn_emu_get_error_string_static(cudaError_t e);
 // The calling host thread's error state.
 void record_error(cudaError_t code, const std::string &message);
 
+// launch.cpp: validates and runs every block of a launch now (errors go to record_error).
+cudaError_t launch_now(const kn_emu_launch_desc &d);
+// device_api.cpp: a copy or memset checked against the live allocations, done now.
+cudaError_t memcpy_now(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind);
+cudaError_t memset_now(void *dst, int value, size_t bytes);
+bool is_valid_stream(cudaStream_t stream);
+
+// graph.cpp: stream capture. Each capture_* returns false when stream is not capturing (the caller
+// does the work now); otherwise it records the work (or refuses it) and sets err.
+bool capture_launch(const kn_emu_launch_desc &d, cudaError_t &err);
+bool capture_memcpy(void *dst, const void *src, size_t bytes, cudaMemcpyKind kind, cudaStream_t stream,
+                    cudaError_t &err);
+bool capture_memset(void *dst, int value, size_t bytes, cudaStream_t stream, cudaError_t &err);
+// cudaSuccess, or the error for a call that may not run while the calling thread captures (cudaMalloc,
+// cudaFree: they would synchronize the device), which also invalidates that capture.
+cudaError_t check_capture_safe_call(const char *what);
+// cudaSuccess, or the error for synchronizing a capturing stream (which invalidates its capture).
+cudaError_t check_not_capturing(cudaStream_t stream, const char *what);
+// Drops the capture of a stream that is being destroyed.
+void forget_capture(cudaStream_t stream);
+
 }  // namespace kn_emu::rt

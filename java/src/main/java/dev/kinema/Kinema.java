@@ -149,6 +149,25 @@ public final class Kinema implements AutoCloseable {
         }
     }
 
+    /** A new stream of this runtime (see {@link DeviceStream}); the caller closes it. */
+    public DeviceStream createStream() {
+        ensureOpen();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(kinema_h.C_POINTER);
+            NativeCalls.check("kn_stream_create", kinema_h.kn_stream_create(context, out));
+            return new DeviceStream(this, out.get(kinema_h.C_POINTER, 0));
+        }
+    }
+
+    /**
+     * Whether streams of this runtime can capture work into a {@link CapturedGraph}: cuda and cuda-emu
+     * can; cpu cannot (its calls run synchronously on the host, so replaying prepared calls is already
+     * all a graph would do).
+     */
+    public boolean supportsGraphCapture() {
+        return backend != Backend.CPU;
+    }
+
     /** Waits until all work queued on this runtime has finished. */
     public void synchronize() {
         ensureOpen();

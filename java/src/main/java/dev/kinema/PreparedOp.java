@@ -56,6 +56,28 @@ public final class PreparedOp implements AutoCloseable {
      * @throws KinemaException when the native call fails
      */
     public void run() {
+        invoke(MemorySegment.NULL);
+    }
+
+    /**
+     * Runs the op on stream, a stream of the same runtime; while the stream captures, the call is
+     * recorded into the stream's graph instead of run.
+     */
+    public void run(DeviceStream stream) {
+        if (stream == null) {
+            throw new InvalidArgumentException("PreparedOp.run", "stream", "a stream of " + runtime, "null");
+        }
+        if (stream.runtime() != runtime) {
+            throw new InvalidArgumentException("PreparedOp.run", "stream", "a stream of " + runtime,
+                    "a stream of " + stream.runtime());
+        }
+        if (stream.isClosed()) {
+            throw new IllegalStateException("prepared " + op + ": " + stream + " is closed");
+        }
+        invoke(stream.handle());
+    }
+
+    private void invoke(MemorySegment stream) {
         if (closed || runtime.isClosed()) {
             throw new IllegalStateException(closed ? "prepared " + op + " is closed" : runtime + " is closed");
         }
@@ -66,7 +88,7 @@ public final class PreparedOp implements AutoCloseable {
         }
         int status;
         try {
-            status = (int) handle.invokeExact(context, MemorySegment.NULL, params);
+            status = (int) handle.invokeExact(context, stream, params);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

@@ -74,7 +74,8 @@ class KinemaHeaderBindingTest {
 
     /** The Java carrier of a C type of kinema.h on LP64 Linux. */
     static Class<?> carrier(String cType) {
-        if (cType.contains("*") || cType.equals("kn_context") || cType.equals("kn_stream")) {
+        if (cType.contains("*") || cType.equals("kn_context") || cType.equals("kn_stream")
+                || cType.equals("kn_graph")) {
             return MemorySegment.class;
         }
         return switch (cType) {

@@ -34,7 +34,7 @@ import java.util.Map;
 @State(Scope.Benchmark)
 public class GraphBenchmarks {
     public static final int NODES = 64;
-    private static final long N = 16;
+    static final long N = 16;
 
     private Kinema runtime;
     private GraphExecutor executor;
@@ -46,6 +46,19 @@ public class GraphBenchmarks {
     public void setUp() {
         runtime = Kinema.open(Backend.CPU);
         runtime.setNumThreads(BenchMain.THREADS);
+        executor = new GraphExecutor(chain(), runtime);
+        x = runtime.allocate(DType.F32, N);
+        z = runtime.allocate(DType.F32, N);
+        y = runtime.allocate(DType.F32, N);
+        scratchA = runtime.allocate(DType.F32, N);
+        scratchB = runtime.allocate(DType.F32, N);
+        inputs = Map.of("x", x, "z", z);
+        outputs = Map.of("y", y);
+        prepared.addAll(prepareChain(runtime, x, z, scratchA, scratchB));
+    }
+
+    /** The benchmark graph: {@link #NODES} alternating add / mul nodes on inputs x and z of 16 floats, output y. */
+    static Graph chain() {
         GraphBuilder g = new GraphBuilder();
         Value in = g.input("x", DType.F32, N);
         Value zv = g.input("z", DType.F32, N);
@@ -54,19 +67,26 @@ public class GraphBenchmarks {
             h = g.op("n" + i, i % 2 == 0 ? "add" : "mul", Map.of("x", h, "z", zv), Map.of());
         }
         g.output("y", h);
-        Graph graph = g.build();
-        executor = new GraphExecutor(graph, runtime);
-        x = runtime.allocate(DType.F32, N);
-        z = runtime.allocate(DType.F32, N);
-        y = runtime.allocate(DType.F32, N);
-        scratchA = runtime.allocate(DType.F32, N);
-        scratchB = runtime.allocate(DType.F32, N);
-        inputs = Map.of("x", x, "z", z);
-        outputs = Map.of("y", y);
+        return g.build();
+    }
+
+    /** The chain's nodes as prepared calls, ping-ponging between a and b. */
+    static List<PreparedOp> prepareChain(Kinema runtime, Tensor x, Tensor z, Tensor a, Tensor b) {
+        List<PreparedOp> ops = new ArrayList<>();
         for (int i = 0; i < NODES; i++) {
-            Tensor src = i == 0 ? x : (i % 2 == 1 ? scratchA : scratchB);
-            Tensor dst = i % 2 == 0 ? scratchA : scratchB;
-            prepared.add(runtime.prepare(i % 2 == 0 ? "add" : "mul", Map.of("x", src, "z", z), Map.of(), Map.of("y", dst)));
+            Tensor src = i == 0 ? x : (i % 2 == 1 ? a : b);
+            Tensor dst = i % 2 == 0 ? a : b;
+            ops.add(runtime.prepare(i % 2 == 0 ? "add" : "mul", Map.of("x", src, "z", z), Map.of(), Map.of("y", dst)));
+        }
+        return ops;
+    }
+
+    /** The chain through the typed API. */
+    static void typedChain(Kinema runtime, Tensor x, Tensor z, Tensor a, Tensor b) {
+        for (int i = 0; i < NODES; i++) {
+            Tensor src = i == 0 ? x : (i % 2 == 1 ? a : b);
+            Tensor dst = i % 2 == 0 ? a : b;
+            runtime.elementwiseInto(i % 2 == 0 ? "add" : "mul", src, z, 1, 1, dst);
         }
     }
 
@@ -91,10 +111,6 @@ public class GraphBenchmarks {
 
     @Benchmark
     public void graphTypedCalls() {
-        for (int i = 0; i < NODES; i++) {
-            Tensor src = i == 0 ? x : (i % 2 == 1 ? scratchA : scratchB);
-            Tensor dst = i % 2 == 0 ? scratchA : scratchB;
-            runtime.elementwiseInto(i % 2 == 0 ? "add" : "mul", src, z, 1, 1, dst);
-        }
+        typedChain(runtime, x, z, scratchA, scratchB);
     }
 }

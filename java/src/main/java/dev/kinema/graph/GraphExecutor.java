@@ -1,6 +1,8 @@
 package dev.kinema.graph;
 
+import dev.kinema.CapturedGraph;
 import dev.kinema.DType;
+import dev.kinema.DeviceStream;
 import dev.kinema.InvalidArgumentException;
 import dev.kinema.Kinema;
 import dev.kinema.PreparedOp;
@@ -23,6 +25,13 @@ import java.util.Map;
  * struct to its native entry point in schedule order, and copies the outputs out; the Java side
  * allocates nothing per step (a map lookup per input and output is all it does besides the calls).
  *
+ * <p>On a runtime that captures graphs ({@link Kinema#supportsGraphCapture}: cuda, cuda-emu) the nodes
+ * run on the executor's own {@link DeviceStream}, and the first run captures them into a
+ * {@link CapturedGraph} (the input copies before it and the output copies after it stay outside the
+ * capture); every later run replays the whole node sequence with one native call. On cpu, or with
+ * capture turned off, each run makes one prepared call per node. {@link #profile} always runs node by
+ * node.
+ *
  * <p>Inputs and outputs are copied (host or device tensors of any runtime, checked by name, dtype and
  * shape before any native call). {@link #result} reads an output in place instead, until the next run.
  * Not thread-safe: one run at a time. Close the executor to free the arena, the uploaded weights and
@@ -42,14 +51,27 @@ public final class GraphExecutor implements AutoCloseable {
     private final Tensor[] outputTensors;
     private final Node[] stepNodes;
     private final PreparedOp[] steps;
+    private final List<Tensor> borrowedWeights = new ArrayList<>();
+    private final DeviceStream stream;  // null on a runtime that cannot capture
+    private final boolean captureEnabled;
+    private CapturedGraph captured;
     private boolean closed;
 
     /**
-     * Plans, allocates, uploads and prepares everything a run needs.
+     * Plans, allocates, uploads and prepares everything a run needs; captures the node sequence on its
+     * first run where the runtime can (see {@link #GraphExecutor(Graph, Kinema, boolean)}).
      *
      * @throws GraphException when an op rejects a node's call (named after the node)
      */
     public GraphExecutor(Graph graph, Kinema runtime) {
+        this(graph, runtime, true);
+    }
+
+    /**
+     * Like {@link #GraphExecutor(Graph, Kinema)}; with captureGraph false every run makes one prepared
+     * call per node even where the runtime could capture them into a graph.
+     */
+    public GraphExecutor(Graph graph, Kinema runtime, boolean captureGraph) {
         if (graph == null || runtime == null) {
             throw new InvalidArgumentException("GraphExecutor", graph == null ? "graph" : "runtime", "non-null", "null");
         }
@@ -66,6 +88,11 @@ public final class GraphExecutor implements AutoCloseable {
         outputNames = graph.outputs().keySet().toArray(new String[0]);
         outputValues = graph.outputs().values().toArray(new Value[0]);
         outputTensors = new Tensor[outputNames.length];
+        captureEnabled = captureGraph && runtime.supportsGraphCapture();
+        stream = runtime.supportsGraphCapture() ? runtime.createStream() : null;
+        if (stream != null) {
+            owned.add(stream);
+        }
         try {
             Tensor arena = runtime.allocate(DType.F32, plan.peakBytes() / 4);
             owned.add(arena);
@@ -98,6 +125,7 @@ public final class GraphExecutor implements AutoCloseable {
             throw new GraphException(value.name(), "weight", "tensor", "an open tensor", "closed " + tensor);
         }
         if (!tensor.isHost() && tensor.runtime() == runtime) {
+            borrowedWeights.add(tensor);
             return tensor;
         }
         Tensor copy = runtime.upload(tensor);
@@ -147,8 +175,10 @@ public final class GraphExecutor implements AutoCloseable {
         for (int i = 0; i < inputSlots.length; i++) {
             inputSlots[i].copyFrom(in.get(inputNames[i]));
         }
-        for (PreparedOp step : steps) {
-            step.run();
+        if (captureEnabled) {
+            runCaptured();
+        } else {
+            runSteps();
         }
         for (int i = 0; i < outputTensors.length; i++) {
             Tensor dst = out.get(outputNames[i]);
@@ -156,6 +186,55 @@ public final class GraphExecutor implements AutoCloseable {
                 dst.copyFrom(outputTensors[i]);
             }
         }
+    }
+
+    private void runSteps() {
+        if (stream == null) {
+            for (PreparedOp step : steps) {
+                step.run();
+            }
+        } else {
+            for (PreparedOp step : steps) {
+                step.run(stream);
+            }
+        }
+    }
+
+    /** Captures the steps on the first call, then launches the graph (a failed capture is dropped). */
+    private void runCaptured() {
+        if (captured == null) {
+            stream.beginCapture();
+            try {
+                runSteps();
+            } catch (RuntimeException e) {
+                try {
+                    stream.endCapture().close();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
+            }
+            captured = stream.endCapture();
+            owned.add(captured);
+        } else {
+            // The graph holds the weights' addresses: refuse to replay over a weight closed since.
+            for (int i = 0; i < borrowedWeights.size(); i++) {
+                if (borrowedWeights.get(i).isClosed()) {
+                    throw new IllegalStateException("GraphExecutor: weight " + borrowedWeights.get(i) + " is closed");
+                }
+            }
+        }
+        captured.launch(stream);
+    }
+
+    /** Whether runs capture the node sequence into a graph (cuda, cuda-emu, unless turned off). */
+    public boolean capturesGraph() {
+        return captureEnabled;
+    }
+
+    /** Items of the captured graph (kernel launches, memsets, copies); 0 before the first run or without capture. */
+    public long capturedNodeCount() {
+        return captured == null ? 0 : captured.nodeCount();
     }
 
     /** Runs the graph and returns every output as a new tensor of the runtime (the caller closes them). */
@@ -206,7 +285,12 @@ public final class GraphExecutor implements AutoCloseable {
         List<Profile.Entry> entries = new ArrayList<>();
         for (int i = 0; i < steps.length; i++) {
             long start = System.nanoTime();
-            steps[i].run();
+            if (stream == null) {
+                steps[i].run();
+            } else {
+                steps[i].run(stream);
+                stream.synchronize();
+            }
             runtime.synchronize();
             long nanos = System.nanoTime() - start;
             NodeCost cost = NodeCost.of(stepNodes[i]);

@@ -282,6 +282,12 @@ public class kinema_h {
      * }
      */
     public static final AddressLayout kn_stream = kinema_h.C_POINTER;
+    /**
+     * {@snippet lang=c :
+     * typedef struct kn_graph_s *kn_graph
+     * }
+     */
+    public static final AddressLayout kn_graph = kinema_h.C_POINTER;
 
     private static class kn_abi_version {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -1131,6 +1137,314 @@ public class kinema_h {
                 traceDowncall("kn_memset", ctx, dst, byte_value, bytes, stream);
             }
             return (int)mh$.invokeExact(ctx, dst, byte_value, bytes, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class kn_graph_capture_begin {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_graph_capture_begin");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_capture_begin(kn_context ctx, kn_stream stream)
+     * }
+     */
+    public static FunctionDescriptor kn_graph_capture_begin$descriptor() {
+        return kn_graph_capture_begin.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_capture_begin(kn_context ctx, kn_stream stream)
+     * }
+     */
+    public static MethodHandle kn_graph_capture_begin$handle() {
+        return kn_graph_capture_begin.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_capture_begin(kn_context ctx, kn_stream stream)
+     * }
+     */
+    public static MemorySegment kn_graph_capture_begin$address() {
+        return kn_graph_capture_begin.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_graph_capture_begin(kn_context ctx, kn_stream stream)
+     * }
+     */
+    public static int kn_graph_capture_begin(MemorySegment ctx, MemorySegment stream) {
+        var mh$ = kn_graph_capture_begin.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_graph_capture_begin", ctx, stream);
+            }
+            return (int)mh$.invokeExact(ctx, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class kn_graph_capture_end {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_graph_capture_end");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_capture_end(kn_context ctx, kn_stream stream, kn_graph *out)
+     * }
+     */
+    public static FunctionDescriptor kn_graph_capture_end$descriptor() {
+        return kn_graph_capture_end.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_capture_end(kn_context ctx, kn_stream stream, kn_graph *out)
+     * }
+     */
+    public static MethodHandle kn_graph_capture_end$handle() {
+        return kn_graph_capture_end.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_capture_end(kn_context ctx, kn_stream stream, kn_graph *out)
+     * }
+     */
+    public static MemorySegment kn_graph_capture_end$address() {
+        return kn_graph_capture_end.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_graph_capture_end(kn_context ctx, kn_stream stream, kn_graph *out)
+     * }
+     */
+    public static int kn_graph_capture_end(MemorySegment ctx, MemorySegment stream, MemorySegment out) {
+        var mh$ = kn_graph_capture_end.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_graph_capture_end", ctx, stream, out);
+            }
+            return (int)mh$.invokeExact(ctx, stream, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class kn_graph_launch {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_graph_launch");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_launch(kn_context ctx, kn_graph graph, kn_stream stream)
+     * }
+     */
+    public static FunctionDescriptor kn_graph_launch$descriptor() {
+        return kn_graph_launch.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_launch(kn_context ctx, kn_graph graph, kn_stream stream)
+     * }
+     */
+    public static MethodHandle kn_graph_launch$handle() {
+        return kn_graph_launch.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_launch(kn_context ctx, kn_graph graph, kn_stream stream)
+     * }
+     */
+    public static MemorySegment kn_graph_launch$address() {
+        return kn_graph_launch.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_graph_launch(kn_context ctx, kn_graph graph, kn_stream stream)
+     * }
+     */
+    public static int kn_graph_launch(MemorySegment ctx, MemorySegment graph, MemorySegment stream) {
+        var mh$ = kn_graph_launch.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_graph_launch", ctx, graph, stream);
+            }
+            return (int)mh$.invokeExact(ctx, graph, stream);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class kn_graph_node_count {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_graph_node_count");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_node_count(kn_context ctx, kn_graph graph, int64_t *out)
+     * }
+     */
+    public static FunctionDescriptor kn_graph_node_count$descriptor() {
+        return kn_graph_node_count.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_node_count(kn_context ctx, kn_graph graph, int64_t *out)
+     * }
+     */
+    public static MethodHandle kn_graph_node_count$handle() {
+        return kn_graph_node_count.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_node_count(kn_context ctx, kn_graph graph, int64_t *out)
+     * }
+     */
+    public static MemorySegment kn_graph_node_count$address() {
+        return kn_graph_node_count.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_graph_node_count(kn_context ctx, kn_graph graph, int64_t *out)
+     * }
+     */
+    public static int kn_graph_node_count(MemorySegment ctx, MemorySegment graph, MemorySegment out) {
+        var mh$ = kn_graph_node_count.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_graph_node_count", ctx, graph, out);
+            }
+            return (int)mh$.invokeExact(ctx, graph, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class kn_graph_destroy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_POINTER,
+            kinema_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_graph_destroy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_destroy(kn_context ctx, kn_graph graph)
+     * }
+     */
+    public static FunctionDescriptor kn_graph_destroy$descriptor() {
+        return kn_graph_destroy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_destroy(kn_context ctx, kn_graph graph)
+     * }
+     */
+    public static MethodHandle kn_graph_destroy$handle() {
+        return kn_graph_destroy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_graph_destroy(kn_context ctx, kn_graph graph)
+     * }
+     */
+    public static MemorySegment kn_graph_destroy$address() {
+        return kn_graph_destroy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_graph_destroy(kn_context ctx, kn_graph graph)
+     * }
+     */
+    public static int kn_graph_destroy(MemorySegment ctx, MemorySegment graph) {
+        var mh$ = kn_graph_destroy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_graph_destroy", ctx, graph);
+            }
+            return (int)mh$.invokeExact(ctx, graph);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

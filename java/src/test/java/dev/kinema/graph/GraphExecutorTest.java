@@ -108,11 +108,8 @@ class GraphExecutorTest {
         }
     }
 
-    @ParameterizedTest
-    @MethodSource("backends")
-    void everyOpFamilyInOneGraph(Backend backend) {
-        Random rng = new Random(11);
-        List<Tensor> weights = new ArrayList<>();
+    /** One node of every op family; inputs x [1,3,4,4,8], t [1], noise [1,3,8,8,8]; outputs y, x0, mul. */
+    static Graph everyOpFamily(Random rng, List<Tensor> weights) {
         GraphBuilder g = new GraphBuilder();
         Value x = g.input("x", DType.F32, 1, 3, 4, 4, 8);
         Value tsteps = g.input("t", DType.F32, 1);
@@ -139,7 +136,15 @@ class GraphExecutorTest {
         g.output("y", ddim.get("y"));
         g.output("x0", ddim.get("x0"));
         g.output("mul", g.op("mul", "mul", Map.of("x", ddim.get("y"), "z", g.weight("scale", keep(weights, random(rng, 1, 8)))), Map.of()));
-        Graph graph = g.build();
+        return g.build();
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void everyOpFamilyInOneGraph(Backend backend) {
+        Random rng = new Random(11);
+        List<Tensor> weights = new ArrayList<>();
+        Graph graph = everyOpFamily(rng, weights);
         try (Kinema rt = Kinema.open(backend); GraphExecutor exec = new GraphExecutor(graph, rt);
              Tensor xs = random(rng, 1, 1, 3, 4, 4, 8); Tensor ts = Tensor.hostFromFloats(new float[] {500}, 1);
              Tensor ns = random(rng, 1, 1, 3, 8, 8, 8)) {
