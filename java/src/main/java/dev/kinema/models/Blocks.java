@@ -124,11 +124,16 @@ final class Blocks {
                 "b", weight(prefix + ".bias", out), "residual", residual);
     }
 
-    /** x + z with z broadcast as [B, 1, ..., 1, C] over x [B, ..., C] (a per-sample, per-channel add). */
+    /**
+     * x + z with z broadcast as [B, 1, ..., 1, C] over x [B, ..., C] (a per-sample, per-channel add);
+     * perSample [B, C], or [B, F, C] for a per-frame add as [B, F, 1, 1, C] over x [B, F, H, W, C].
+     */
     Value addPerSample(String node, Value x, Value perSample) {
         long[] shape = new long[x.rank()];
         java.util.Arrays.fill(shape, 1);
-        shape[0] = perSample.dim(0);
+        for (int d = 0; d < perSample.rank() - 1; d++) {
+            shape[d] = perSample.dim(d);
+        }
         shape[shape.length - 1] = last(perSample);
         return op(node, "add", Map.of(), "x", x, "z", view(node + ":z", perSample, shape));
     }

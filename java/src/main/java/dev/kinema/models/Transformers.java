@@ -18,7 +18,10 @@ final class Transformers {
         SPATIAL,
         /** The frames of each position (temporal_attention op). */
         TEMPORAL,
-        /** A context sequence [B, L, D] shared by every frame (attention op, kv_frames=context). */
+        /**
+         * A context sequence [B, L, D] shared by every frame (attention op, kv_frames=context), or one
+         * per frame [B, F, L, D] (kv_frames=same: frame t attends to its own L tokens).
+         */
         CROSS
     }
 
@@ -56,10 +59,12 @@ final class Transformers {
             Value kh, vh;
             String mode;
             if (kind == Kind.CROSS) {
-                long[] kvShape = {context.dim(0), context.dim(1), heads, headDim};
+                boolean perFrame = context.rank() == 4;
+                long[] kvShape = perFrame ? new long[] {context.dim(0), context.dim(1), context.dim(2), heads, headDim}
+                        : new long[] {context.dim(0), context.dim(1), heads, headDim};
                 kh = b.view(prefix + ".k", k, kvShape);
                 vh = b.view(prefix + ".v", v, kvShape);
-                mode = "context";
+                mode = perFrame ? "same" : "context";
             } else {
                 kh = b.view(prefix + ".k", k, qShape);
                 vh = b.view(prefix + ".v", v, qShape);
