@@ -34,7 +34,10 @@ import java.util.regex.Pattern;
  *   ./kinema bench --quick         fewer, shorter iterations
  *   ./kinema bench --no-peer       skip PyTorch
  *   ./kinema bench REGEX           only benchmarks matching REGEX (JMH include syntax)
+ *   ./kinema bench DenoiserBenchmarks   only the denoiser steps, then their plan / profile table
  * </pre>
+ * Benchmarks with an {@code arch} parameter are named {@code method:arch}; when any ran, the denoiser
+ * table ({@link DenoiserReport}) follows, with the PyTorch peer peers/torch_denoisers.py.
  */
 public final class BenchMain {
     /** The thread count of every measurement, ours and the peer's. */
@@ -86,12 +89,26 @@ public final class BenchMain {
         for (RunResult result : results) {
             String name = result.getParams().getBenchmark();
             name = name.substring(name.lastIndexOf('.') + 1);
-            ours.put(name, medianSeconds(result));
+            String arch = result.getParams().getParam("arch");
+            ours.put(arch == null ? name : name + ":" + arch, medianSeconds(result));
         }
         List<String> peerOps = ours.keySet().stream().map(BenchMain::peerOf).filter(op -> op != null).distinct().toList();
-        Map<String, Double> torch = peer && !peerOps.isEmpty() ? runTorchPeer(peerOps) : Map.of();
+        List<String> archs = ours.keySet().stream().filter(n -> n.contains(":")).map(n -> n.substring(n.indexOf(':') + 1))
+                .distinct().toList();
+        List<String> kernelOps = peerOps.stream().filter(op -> !op.startsWith("denoiser_")).toList();
+        Map<String, Double> torch = new LinkedHashMap<>();
+        if (peer && !kernelOps.isEmpty()) {
+            torch.putAll(runTorchPeer("torch_ops.py", "--ops", String.join(",", kernelOps)));
+        }
+        if (peer && !archs.isEmpty()) {
+            torch.putAll(runTorchPeer("torch_denoisers.py", "--archs", String.join(",", archs), "--root",
+                    DenoiserBenchmarks.root().toString()));
+        }
         System.out.println();
         System.out.println(table(ours, torch));
+        if (!archs.isEmpty()) {
+            System.out.println(DenoiserReport.table(archs, ours, torch, quick ? 3 : 5));
+        }
     }
 
     /** The median of the per-iteration average times, in seconds. */
@@ -198,6 +215,22 @@ public final class BenchMain {
                     rate = String.format("%.1f GB/s", gbps);
                     reference = copyShare(gbps, copy);
                 }
+                case "forward:unet3d", "forward:animatediff", "forward:latte", "executorRun:unet3d",
+                     "executorRun:animatediff", "executorRun:latte" -> {
+                    String arch = name.substring(name.indexOf(':') + 1);
+                    shape = DenoiserBenchmarks.REFERENCES.get(arch).shape() + (name.startsWith("forward")
+                            ? ", Denoiser.forward (NCTHW host in and out)" : ", GraphExecutor.run (channels-last in, output in place)");
+                }
+                case "replicaRun:unet3d", "replicaRun:animatediff", "replicaRun:latte", "replicaDirect:unet3d",
+                     "replicaDirect:animatediff", "replicaDirect:latte" -> {
+                    String arch = name.substring(name.indexOf(':') + 1);
+                    shape = "the " + arch + " graph's inputs and node count, trivial kernels, " + (name.startsWith("replicaRun")
+                            ? "GraphExecutor.run" : "the same prepared calls in a bare loop");
+                    Double direct = ours.get("replicaDirect:" + arch);
+                    if (name.startsWith("replicaRun") && direct != null) {
+                        reference = String.format("executor overhead %.2f us per step", (seconds - direct) * 1e6);
+                    }
+                }
                 case "emptyOpTyped" -> shape = "ddim_step, 0 elements, typed API";
                 case "emptyOpRaw" -> shape = "ddim_step, 0 elements, raw binding";
                 case "abiVersionRaw" -> shape = "kn_abi_version, raw binding";
@@ -243,7 +276,7 @@ public final class BenchMain {
             case "attentionContext" -> "attention_context";
             case "upsampleNearest", "upsampleNearestRaw" -> "upsample_nearest";
             case "patchifyRaw" -> "patchify";
-            default -> null;
+            default -> benchmark.startsWith("forward:") ? "denoiser_" + benchmark.substring("forward:".length()) : null;
         };
     }
 
@@ -260,20 +293,22 @@ public final class BenchMain {
     }
 
     /** Runs the PyTorch peer; an absent python3 or torch is reported and skipped, never faked. */
-    private static Map<String, Double> runTorchPeer(List<String> peerOps) throws IOException, InterruptedException {
+    private static Map<String, Double> runTorchPeer(String peerScript, String... args) throws IOException, InterruptedException {
         Path python = Path.of("/usr/bin/python3");
         if (!Files.isExecutable(python)) {
             System.out.println("PyTorch peer skipped: /usr/bin/python3 not found");
             return Map.of();
         }
         Path script = Files.createTempFile("kinema-torch-peer", ".py");
-        try (InputStream in = BenchMain.class.getResourceAsStream("/peers/torch_ops.py")) {
-            if (in == null) throw new IOException("peers/torch_ops.py missing from the benchmarks jar");
+        try (InputStream in = BenchMain.class.getResourceAsStream("/peers/" + peerScript)) {
+            if (in == null) throw new IOException("peers/" + peerScript + " missing from the benchmarks jar");
             Files.write(script, in.readAllBytes());
         }
         try {
-            Process process = new ProcessBuilder(python.toString(), script.toString(), "--threads",
-                    Integer.toString(THREADS), "--ops", String.join(",", peerOps)).redirectErrorStream(true).start();
+            List<String> command = new ArrayList<>(List.of(python.toString(), script.toString(), "--threads",
+                    Integer.toString(THREADS)));
+            command.addAll(List.of(args));
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (process.waitFor() != 0) {
                 System.out.println("PyTorch peer skipped: " + output.strip().lines().reduce((a, b) -> b).orElse("failed"));

@@ -7,6 +7,7 @@ import dev.kinema.Tensor;
 import dev.kinema.graph.GraphBuilder;
 import dev.kinema.graph.GraphExecutor;
 import dev.kinema.graph.MemoryPlan;
+import dev.kinema.graph.Profile;
 import dev.kinema.graph.Value;
 import dev.kinema.modelfile.GraphSnapshot;
 import dev.kinema.modelfile.ModelFile;
@@ -260,6 +261,47 @@ public final class Denoiser implements AutoCloseable {
      * in diffusers' layouts; returns a new host tensor `output` with sample's shape.
      */
     public Tensor forward(Tensor sample, Tensor timestep, Tensor encoderHiddenStates) {
+        GraphExecutor exec = checkedExecutor(sample, timestep, encoderHiddenStates);
+        try (Tensor x = Layouts.toChannelsLast(sample, DType.F32);
+             Tensor t = timesteps(timestep, sample.dim(0));
+             Tensor ehs = Tensor.hostFromFloats(DType.F32, encoderHiddenStates.toFloats(), encoderHiddenStates.shape())) {
+            exec.run(Map.of("sample", x, "timestep", t, "encoder_hidden_states", ehs), Map.of());
+            try (Tensor out = exec.result("output").toHost()) {
+                return Layouts.toChannelsFirst(out);
+            }
+        }
+    }
+
+    /**
+     * One forward pass like {@link #forward} with every node timed ({@link GraphExecutor#profile}: the
+     * runtime synchronized around each node); the output is left in the graph. For finding where a
+     * step's time goes, per node and per op family.
+     */
+    public Profile profile(Tensor sample, Tensor timestep, Tensor encoderHiddenStates) {
+        GraphExecutor exec = checkedExecutor(sample, timestep, encoderHiddenStates);
+        try (Tensor x = Layouts.toChannelsLast(sample, DType.F32);
+             Tensor t = timesteps(timestep, sample.dim(0));
+             Tensor ehs = Tensor.hostFromFloats(DType.F32, encoderHiddenStates.toFloats(), encoderHiddenStates.shape())) {
+            return exec.profile(Map.of("sample", x, "timestep", t, "encoder_hidden_states", ehs), Map.of());
+        }
+    }
+
+    /**
+     * The executor running this model's graph for these input shapes (diffusers layouts), planned if
+     * new and kept like forward's. Its inputs are sample channels-last [B, T, H, W, C] (what forward
+     * makes of NCTHW on the host), timestep [B] and encoder_hidden_states [B, L, D]; its output
+     * "output" is channels-last too. For driving the graph directly (device tensors, no host layout
+     * change, benchmarks). Owned by this denoiser: do not close it; it may be closed when more than a
+     * few shapes are in use.
+     */
+    public GraphExecutor graphExecutor(long[] sampleShape, long[] contextShape) {
+        ensureOpen();
+        architecture.checkInputs(sampleShape, contextShape);
+        return executor(sampleShape, contextShape);
+    }
+
+    /** forward's argument checks; returns the executor for the inputs' shapes. */
+    private GraphExecutor checkedExecutor(Tensor sample, Tensor timestep, Tensor encoderHiddenStates) {
         ensureOpen();
         check("sample", sample, 5);
         check("encoder_hidden_states", encoderHiddenStates, 3);
@@ -272,22 +314,12 @@ public final class Denoiser implements AutoCloseable {
                     "batch " + batch + " like sample", Arrays.toString(encoderHiddenStates.shape()));
         }
         architecture.checkInputs(sample.shape(), encoderHiddenStates.shape());
-        GraphExecutor exec = executor(sample.shape(), encoderHiddenStates.shape());
-        try (Tensor x = Layouts.toChannelsLast(sample, DType.F32);
-             Tensor t = timesteps(timestep, batch);
-             Tensor ehs = Tensor.hostFromFloats(DType.F32, encoderHiddenStates.toFloats(), encoderHiddenStates.shape())) {
-            exec.run(Map.of("sample", x, "timestep", t, "encoder_hidden_states", ehs), Map.of());
-            try (Tensor out = exec.result("output").toHost()) {
-                return Layouts.toChannelsFirst(out);
-            }
-        }
+        return executor(sample.shape(), encoderHiddenStates.shape());
     }
 
     /** The memory plan of the graph for these input shapes (planning it if new). */
     public MemoryPlan plan(long[] sampleShape, long[] contextShape) {
-        ensureOpen();
-        architecture.checkInputs(sampleShape, contextShape);
-        return executor(sampleShape, contextShape).plan();
+        return graphExecutor(sampleShape, contextShape).plan();
     }
 
     private GraphExecutor executor(long[] sample, long[] context) {
