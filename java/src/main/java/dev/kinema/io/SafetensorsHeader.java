@@ -59,7 +59,7 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, String> me
                 tensors.put(name, parseEntry(file, name, e.getValue(), dataSize));
             }
         }
-        checkNoOverlap(file, tensors.values());
+        checkLayout(file, tensors.values(), dataSize);
         return new SafetensorsHeader(Collections.unmodifiableMap(tensors), metadata);
     }
 
@@ -175,7 +175,12 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, String> me
         return out;
     }
 
-    private static void checkNoOverlap(Path file, Iterable<TensorInfo> tensors) {
+    /**
+     * The data area is tiled by the tensors, as the safetensors format requires: sorted by offset, no
+     * two share a byte and no byte lies between them or after the last (bytes no tensor claims would be
+     * data the file carries unseen).
+     */
+    private static void checkLayout(Path file, Iterable<TensorInfo> tensors, long dataSize) {
         List<TensorInfo> sorted = new ArrayList<>();
         for (TensorInfo t : tensors) {
             if (t.byteSize() > 0) { // empty tensors occupy no bytes and cannot collide
@@ -183,14 +188,24 @@ record SafetensorsHeader(Map<String, TensorInfo> tensors, Map<String, String> me
             }
         }
         sorted.sort(Comparator.comparingLong(TensorInfo::begin));
-        for (int i = 1; i < sorted.size(); i++) {
-            TensorInfo prev = sorted.get(i - 1);
-            TensorInfo cur = sorted.get(i);
-            if (cur.begin() < prev.end()) {
+        long end = 0;
+        TensorInfo prev = null;
+        for (TensorInfo cur : sorted) {
+            if (cur.begin() < end) {
                 throw new SafetensorsException(file, cur.name(), "data_offsets", "[" + cur.begin() + ", "
                         + cur.end() + ") overlaps tensor '" + prev.name() + "' [" + prev.begin() + ", "
                         + prev.end() + ")");
             }
+            if (cur.begin() > end) {
+                throw new SafetensorsException(file, cur.name(), "data_offsets", "[" + cur.begin() + ", " + cur.end()
+                        + ") leaves bytes [" + end + ", " + cur.begin() + ") of the data area to no tensor");
+            }
+            end = cur.end();
+            prev = cur;
+        }
+        if (end != dataSize) {
+            throw new SafetensorsException(file, null, "data area", "bytes [" + end + ", " + dataSize
+                    + ") after the last tensor belong to no tensor");
         }
     }
 

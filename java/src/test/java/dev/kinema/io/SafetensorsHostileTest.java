@@ -123,6 +123,17 @@ class SafetensorsHostileTest {
     }
 
     @Test
+    void bytesClaimedByNoTensor() throws IOException {
+        refused(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[8,12]}}", 12), "b", "data_offsets",
+                "leaves bytes [4, 8) of the data area to no tensor");
+        refused(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8), "a", "data_offsets",
+                "leaves bytes [0, 4)");
+        refused(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 12), null, "data area",
+                "bytes [4, 12) after the last tensor belong to no tensor");
+    }
+
+    @Test
     void sizeMismatchBetweenShapeAndOffsets() throws IOException {
         refused(file("{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8), "a", "data_offsets",
                 "holds 8 bytes, but dtype F32 and shape [3] need 12");
