@@ -246,6 +246,11 @@ public final class Denoiser implements AutoCloseable {
                 name == null ? "no _class_name" : "\"" + name + "\"");
     }
 
+    /** The runtime the weights live on and the forwards run on. */
+    public Kinema runtime() {
+        return runtime;
+    }
+
     /** The diffusers class this denoiser is, e.g. UNet3DConditionModel. */
     public String architecture() {
         return architecture.className();

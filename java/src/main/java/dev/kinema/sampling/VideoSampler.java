@@ -1,0 +1,244 @@
+package dev.kinema.sampling;
+
+import dev.kinema.DType;
+import dev.kinema.DdimParams;
+import dev.kinema.InvalidArgumentException;
+import dev.kinema.Kinema;
+import dev.kinema.Tensor;
+import dev.kinema.graph.GraphExecutor;
+import dev.kinema.models.Denoiser;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Samples videos from a {@link Denoiser}: the initial latent and every step's noise from the specified
+ * {@link NoiseGenerator}, one batched forward per step for classifier-free guidance (the unconditional
+ * rows first, then the conditional ones, as diffusers' pipelines concatenate them), and each update
+ * through the fused ddim_step kernel ({@link SamplerPlan}), with the latent kept on the runtime in the
+ * graph's channels-last layout between steps. Optional guidance rescale (Lin et al. 2023, diffusers'
+ * guidance_rescale) is computed on the host from the two predictions.
+ *
+ * <p>Noise: the initial latent is noise tensor 0 of the request's seed and step i's eta noise is
+ * tensor i + 1 ({@link NoiseGenerator}), each indexed in [B, C, F, H, W] order.
+ *
+ * <p>Reusable across requests; not thread-safe (one sampler, like one Denoiser, per thread).
+ * Progress is reported after every step; a request is cancelled between steps when `cancelled`
+ * answers true (CancellationException).
+ */
+public final class VideoSampler {
+    /** Called after each step: steps done, steps in all, seconds since the request started. */
+    @FunctionalInterface
+    public interface Progress {
+        void step(int done, int total, double seconds);
+    }
+
+    /**
+     * One sampling request.
+     *
+     * @param context         encoder_hidden_states [B, L, D] of the prompts
+     * @param uncondContext   [B, L, D] of the negative / empty prompts, or null for no guidance
+     * @param latentShape     [B, C, F, H, W] (diffusers' layout)
+     * @param guidanceRescale 0 = off; diffusers' guidance_rescale phi otherwise
+     */
+    public record Request(Tensor context, Tensor uncondContext, long[] latentShape, long seed, SamplerPlan.Sampler sampler,
+                          int steps, double guidance, double eta, double guidanceRescale) {
+        public Request {
+            latentShape = latentShape.clone();
+        }
+
+        @Override
+        public long[] latentShape() {
+            return latentShape.clone();
+        }
+    }
+
+    private final Denoiser denoiser;
+    private final Kinema runtime;
+    private final SchedulerConfig scheduler;
+
+    public VideoSampler(Denoiser denoiser, SchedulerConfig scheduler) {
+        this.denoiser = denoiser;
+        this.runtime = denoiser.runtime();
+        this.scheduler = scheduler;
+    }
+
+    /** Runs request; returns the final sample as a new host tensor [B, C, F, H, W]. */
+    public Tensor sample(Request r, Progress progress, BooleanSupplier cancelled) {
+        long[] s = r.latentShape();
+        if (s.length != 5 || Arrays.stream(s).anyMatch(d -> d < 1)) {
+            throw new InvalidArgumentException("VideoSampler.sample", "latentShape", "[B, C, F, H, W], all >= 1",
+                    Arrays.toString(s));
+        }
+        long batch = s[0];
+        long[] ctxShape = r.context().shape();
+        if (ctxShape.length != 3 || ctxShape[0] != batch) {
+            throw new InvalidArgumentException("VideoSampler.sample", "context", "[" + batch + ", L, D]",
+                    Arrays.toString(ctxShape));
+        }
+        boolean guided = r.uncondContext() != null;
+        if (guided && !Arrays.equals(r.uncondContext().shape(), ctxShape)) {
+            throw new InvalidArgumentException("VideoSampler.sample", "uncondContext", Arrays.toString(ctxShape),
+                    Arrays.toString(r.uncondContext().shape()));
+        }
+        SamplerPlan plan = SamplerPlan.of(scheduler, r.sampler(), r.steps(), r.eta(), guided ? r.guidance() : 1.0);
+        long rows = guided ? 2 * batch : batch;
+        long[] modelSample = {rows, s[1], s[2], s[3], s[4]};
+        long[] modelContext = {rows, ctxShape[1], ctxShape[2]};
+        GraphExecutor exec = denoiser.graphExecutor(modelSample, modelContext);
+        long[] latent = {batch, s[2], s[3], s[4], s[1]};  // channels-last, the graph's layout
+        long numel = Arrays.stream(latent).reduce(1, (a, b) -> a * b);
+        if (guided && numel * DType.F32.byteSize() % Tensor.VIEW_ALIGNMENT != 0) {
+            // the two halves of the guided batch are views of one tensor, at a 256-byte boundary
+            throw new InvalidArgumentException("VideoSampler.sample", "latentShape",
+                    "a latent of a multiple of " + Tensor.VIEW_ALIGNMENT / 4 + " elements for guidance", Arrays.toString(s));
+        }
+        long start = System.nanoTime();
+        try (Tensor x = initialLatent(r.seed(), s, plan.initialScale());
+             Tensor modelIn = runtime.allocate(DType.F32, rows, latent[1], latent[2], latent[3], latent[4]);
+             Tensor t = Tensor.host(DType.F32, rows);
+             Tensor ctx = contexts(r, guided)) {
+            for (int i = 0; i < plan.updates().size(); i++) {
+                if (cancelled != null && cancelled.getAsBoolean()) {
+                    throw new CancellationException("sampling cancelled after " + i + " of " + plan.updates().size() + " steps");
+                }
+                for (long b = 0; b < rows / batch; b++) {
+                    try (Tensor half = modelIn.view(b * x.byteSize(), DType.F32, latent)) {
+                        half.copyFrom(x);
+                    }
+                }
+                float[] ts = new float[(int) rows];
+                Arrays.fill(ts, (float) plan.timesteps()[i]);
+                t.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(ts));
+                exec.run(Map.of("sample", modelIn, "timestep", t, "encoder_hidden_states", ctx), Map.of());
+                Tensor out = exec.result("output");
+                DdimParams p = plan.updates().get(i);
+                try (Tensor noise = p.eta() > 0 ? noise(r.seed(), i + 1, s) : null) {
+                    step(x, out, guided, p, r.guidanceRescale(), noise, latent);
+                }
+                if (progress != null) {
+                    progress.step(i + 1, plan.updates().size(), (System.nanoTime() - start) / 1e9);
+                }
+            }
+            try (Tensor host = x.toHost()) {
+                return toChannelsFirst(host);
+            }
+        }
+    }
+
+    /** The update of one step: ddim_step on x from the model output (both halves when guided). */
+    private void step(Tensor x, Tensor out, boolean guided, DdimParams p, double rescale, Tensor noise, long[] latent) {
+        if (!guided) {
+            try (Tensor c = out.view(0, DType.F32, latent)) {
+                runtime.ddimStepInto(x, c, null, noise, p, x, null);
+            }
+            return;
+        }
+        try (Tensor u = out.view(0, DType.F32, latent); Tensor c = out.view(x.byteSize(), DType.F32, latent)) {
+            if (rescale <= 0) {
+                runtime.ddimStepInto(x, c, u, noise, p, x, null);
+                return;
+            }
+            try (Tensor rescaled = runtime.upload(rescaledGuidance(u.toFloats(), c.toFloats(), p.guidance(), rescale,
+                    latent))) {
+                DdimParams unguided = new DdimParams(p.alphaT(), p.sigmaT(), p.alphaS(), p.sigmaS(), 1.0, p.prediction(),
+                        p.eta(), p.clipX0());
+                runtime.ddimStepInto(x, rescaled, null, noise, unguided, x, null);
+            }
+        }
+    }
+
+    /**
+     * diffusers' rescale_noise_cfg per sample: cfg = u + w (c - u); cfg' = cfg std(c) / std(cfg);
+     * result = phi cfg' + (1 - phi) cfg, std over all of a sample's elements (population std).
+     */
+    static Tensor rescaledGuidance(float[] u, float[] c, double w, double phi, long[] latent) {
+        int per = (int) (u.length / latent[0]);
+        float[] out = new float[u.length];
+        for (int b = 0; b < latent[0]; b++) {
+            double[] cfg = new double[per];
+            double sc = 0, sc2 = 0, sg = 0, sg2 = 0;
+            for (int k = 0; k < per; k++) {
+                int i = b * per + k;
+                cfg[k] = u[i] + w * (c[i] - u[i]);
+                sc += c[i];
+                sc2 += (double) c[i] * c[i];
+                sg += cfg[k];
+                sg2 += cfg[k] * cfg[k];
+            }
+            double stdC = Math.sqrt(Math.max(0, sc2 / per - (sc / per) * (sc / per)));
+            double stdG = Math.sqrt(Math.max(0, sg2 / per - (sg / per) * (sg / per)));
+            double factor = stdG > 0 ? stdC / stdG : 1.0;
+            for (int k = 0; k < per; k++) {
+                out[b * per + k] = (float) (phi * cfg[k] * factor + (1 - phi) * cfg[k]);
+            }
+        }
+        return Tensor.hostFromFloats(out, latent);
+    }
+
+    /**
+     * The initial latent: noise tensor 0 of seed, indexed in diffusers' [B, C, F, H, W] order (so the
+     * same seed gives the same video whatever the internal layout), times the plan's initial scale.
+     */
+    private Tensor initialLatent(long seed, long[] ncthw, double scale) {
+        float[] v = NoiseGenerator.normal(seed, 0, Math.toIntExact(Arrays.stream(ncthw).reduce(1, (a, b) -> a * b)));
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (v[i] * scale);
+        }
+        return runtime.fromFloats(toChannelsLast(v, ncthw), channelsLast(ncthw));
+    }
+
+    /** Noise tensor `stream` of seed (the eta noise of step stream - 1), indexed like the initial latent. */
+    private Tensor noise(long seed, long stream, long[] ncthw) {
+        float[] v = NoiseGenerator.normal(seed, stream, Math.toIntExact(Arrays.stream(ncthw).reduce(1, (a, b) -> a * b)));
+        return runtime.fromFloats(toChannelsLast(v, ncthw), channelsLast(ncthw));
+    }
+
+    static long[] channelsLast(long[] s) {
+        return new long[] {s[0], s[2], s[3], s[4], s[1]};
+    }
+
+    /** [B, C, F, H, W] values -> [B, F, H, W, C] order. */
+    static float[] toChannelsLast(float[] v, long[] s) {
+        long b = s[0], c = s[1], plane = s[2] * s[3] * s[4];
+        float[] out = new float[v.length];
+        for (long bi = 0; bi < b; bi++) {
+            for (long ci = 0; ci < c; ci++) {
+                for (long p = 0; p < plane; p++) {
+                    out[(int) ((bi * plane + p) * c + ci)] = v[(int) ((bi * c + ci) * plane + p)];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** [uncond; cond] (guided) or cond, as one host tensor of the model's batch. */
+    private static Tensor contexts(Request r, boolean guided) {
+        float[] c = r.context().toFloats();
+        if (!guided) {
+            return Tensor.hostFromFloats(c, r.context().shape());
+        }
+        float[] u = r.uncondContext().toFloats(), both = new float[2 * c.length];
+        System.arraycopy(u, 0, both, 0, u.length);
+        System.arraycopy(c, 0, both, u.length, c.length);
+        long[] shape = r.context().shape();
+        return Tensor.hostFromFloats(both, 2 * shape[0], shape[1], shape[2]);
+    }
+
+    /** [B, F, H, W, C] -> [B, C, F, H, W] on the host. */
+    private static Tensor toChannelsFirst(Tensor nthwc) {
+        long[] s = nthwc.shape();
+        long b = s[0], plane = s[1] * s[2] * s[3], c = s[4];
+        float[] in = nthwc.toFloats(), out = new float[in.length];
+        for (long bi = 0; bi < b; bi++) {
+            for (long p = 0; p < plane; p++) {
+                for (long ci = 0; ci < c; ci++) {
+                    out[(int) ((bi * c + ci) * plane + p)] = in[(int) ((bi * plane + p) * c + ci)];
+                }
+            }
+        }
+        return Tensor.hostFromFloats(out, b, c, s[1], s[2], s[3]);
+    }
+}
