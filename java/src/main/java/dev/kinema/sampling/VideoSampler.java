@@ -44,9 +44,26 @@ public final class VideoSampler {
      * @param guidanceRescale 0 = off; diffusers' guidance_rescale phi otherwise
      */
     public record Request(Tensor context, Tensor uncondContext, long[] latentShape, long seed, SamplerPlan.Sampler sampler,
-                          int steps, double guidance, double eta, double guidanceRescale) {
+                          int steps, double guidance, double eta, double guidanceRescale, int window, int overlap) {
         public Request {
             latentShape = latentShape.clone();
+        }
+
+        /** A request without temporal windows: the model sees all frames at once. */
+        public Request(Tensor context, Tensor uncondContext, long[] latentShape, long seed, SamplerPlan.Sampler sampler,
+                       int steps, double guidance, double eta, double guidanceRescale) {
+            this(context, uncondContext, latentShape, seed, sampler, steps, guidance, eta, guidanceRescale, 0, 0);
+        }
+
+        /**
+         * The same request with sliding temporal windows: for clips longer than the frames a model was
+         * trained on, each step runs the model on windows of `frames` frames, `overlap` frames shared
+         * between neighbours (the last window ends at the last frame), and averages the predictions of
+         * every frame over the windows that contain it.
+         */
+        public Request withWindows(int frames, int overlap) {
+            return new Request(context, uncondContext, latentShape, seed, sampler, steps, guidance, eta, guidanceRescale,
+                    frames, overlap);
         }
 
         @Override
@@ -85,10 +102,22 @@ public final class VideoSampler {
         }
         SamplerPlan plan = SamplerPlan.of(scheduler, r.sampler(), r.steps(), r.eta(), guided ? r.guidance() : 1.0);
         long rows = guided ? 2 * batch : batch;
-        long[] modelSample = {rows, s[1], s[2], s[3], s[4]};
+        int frames = (int) s[2];
+        int window = r.window() > 0 && r.window() < frames ? r.window() : frames;
+        if (r.window() < 0 || r.overlap() < 0 || (window < frames && r.overlap() >= window)) {
+            throw new InvalidArgumentException("VideoSampler.sample", "window/overlap",
+                    "window >= 0 and 0 <= overlap < window", r.window() + "/" + r.overlap());
+        }
+        long[] modelSample = {rows, s[1], window, s[3], s[4]};
         long[] modelContext = {rows, ctxShape[1], ctxShape[2]};
         GraphExecutor exec = denoiser.graphExecutor(modelSample, modelContext);
         long[] latent = {batch, s[2], s[3], s[4], s[1]};  // channels-last, the graph's layout
+        long frameBytes = s[3] * s[4] * s[1] * DType.F32.byteSize();
+        if (window < frames && frameBytes % Tensor.VIEW_ALIGNMENT != 0) {
+            throw new InvalidArgumentException("VideoSampler.sample", "latentShape",
+                    "frames of a multiple of " + Tensor.VIEW_ALIGNMENT / 4 + " elements for temporal windows",
+                    Arrays.toString(s));
+        }
         long numel = Arrays.stream(latent).reduce(1, (a, b) -> a * b);
         if (guided && numel * DType.F32.byteSize() % Tensor.VIEW_ALIGNMENT != 0) {
             // the two halves of the guided batch are views of one tensor, at a 256-byte boundary
@@ -97,23 +126,32 @@ public final class VideoSampler {
         }
         long start = System.nanoTime();
         try (Tensor x = initialLatent(r.seed(), s, plan.initialScale());
-             Tensor modelIn = runtime.allocate(DType.F32, rows, latent[1], latent[2], latent[3], latent[4]);
+             Tensor modelIn = runtime.allocate(DType.F32, rows, window, latent[2], latent[3], latent[4]);
+             Tensor averaged = window < frames ? runtime.allocate(DType.F32, rows, latent[1], latent[2], latent[3],
+                     latent[4]) : null;
              Tensor t = Tensor.host(DType.F32, rows);
              Tensor ctx = contexts(r, guided)) {
             for (int i = 0; i < plan.updates().size(); i++) {
                 if (cancelled != null && cancelled.getAsBoolean()) {
                     throw new CancellationException("sampling cancelled after " + i + " of " + plan.updates().size() + " steps");
                 }
-                for (long b = 0; b < rows / batch; b++) {
-                    try (Tensor half = modelIn.view(b * x.byteSize(), DType.F32, latent)) {
-                        half.copyFrom(x);
-                    }
-                }
                 float[] ts = new float[(int) rows];
                 Arrays.fill(ts, (float) plan.timesteps()[i]);
                 t.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(ts));
-                exec.run(Map.of("sample", modelIn, "timestep", t, "encoder_hidden_states", ctx), Map.of());
-                Tensor out = exec.result("output");
+                Map<String, Tensor> in = Map.of("sample", modelIn, "timestep", t, "encoder_hidden_states", ctx);
+                Tensor out;
+                if (window == frames) {
+                    for (long b = 0; b < rows / batch; b++) {
+                        try (Tensor half = modelIn.view(b * x.byteSize(), DType.F32, latent)) {
+                            half.copyFrom(x);
+                        }
+                    }
+                    exec.run(in, Map.of());
+                    out = exec.result("output");
+                } else {
+                    windowedPrediction(exec, in, x, averaged, rows, batch, frames, window, r.overlap(), frameBytes);
+                    out = averaged;
+                }
                 DdimParams p = plan.updates().get(i);
                 try (Tensor noise = p.eta() > 0 ? noise(r.seed(), i + 1, s) : null) {
                     step(x, out, guided, p, r.guidanceRescale(), noise, latent);
@@ -124,6 +162,68 @@ public final class VideoSampler {
             }
             try (Tensor host = x.toHost()) {
                 return toChannelsFirst(host);
+            }
+        }
+    }
+
+    /** The first frame of each window: every `window - overlap` frames, the last window ending at the last frame. */
+    static int[] windowStarts(int frames, int window, int overlap) {
+        int stride = window - overlap;
+        int count = (frames - window + stride - 1) / stride + 1;
+        int[] starts = new int[count];
+        for (int k = 0; k < count; k++) {
+            starts[k] = Math.min(k * stride, frames - window);
+        }
+        return starts;
+    }
+
+    /**
+     * The model's prediction for all frames from windows of `window` frames: each window's rows (x of
+     * row mod B, frames [start, start + window)) go through the graph, and each frame's predictions
+     * are averaged over the windows that hold it, into `averaged` [rows, F, H, W, C].
+     */
+    private void windowedPrediction(GraphExecutor exec, Map<String, Tensor> in, Tensor x, Tensor averaged, long rows,
+                                    long batch, int frames, int window, int overlap, long frameBytes) {
+        long[] frameShape = {x.dim(2), x.dim(3), x.dim(4)};
+        long[] windowShape = {window, frameShape[0], frameShape[1], frameShape[2]};
+        int[] starts = windowStarts(frames, window, overlap);
+        int[] count = new int[frames];
+        for (int start : starts) {
+            for (long row = 0; row < rows; row++) {
+                try (Tensor src = x.view(((row % batch) * frames + start) * frameBytes, DType.F32, windowShape);
+                     Tensor dst = in.get("sample").view(row * window * frameBytes, DType.F32, windowShape)) {
+                    dst.copyFrom(src);
+                }
+            }
+            exec.run(in, Map.of());
+            Tensor out = exec.result("output");
+            for (long row = 0; row < rows; row++) {
+                for (int f = 0; f < window; f++) {
+                    int frame = start + f;
+                    try (Tensor o = out.view((row * window + f) * frameBytes, DType.F32, frameShape);
+                         Tensor a = averaged.view((row * frames + frame) * frameBytes, DType.F32, frameShape)) {
+                        if (count[frame] == 0) {
+                            a.copyFrom(o);
+                        } else {
+                            runtime.elementwiseInto("add", a, o, 1.0, 1.0, a);
+                        }
+                    }
+                }
+            }
+            for (int f = 0; f < window; f++) {
+                count[start + f]++;
+            }
+        }
+        // a / count as scale_add(1/count, a, 0, zeros): z may not alias y, and zeros keep 0 * z exact
+        try (Tensor zeros = runtime.fromFloats(new float[(int) frameShape[2]], frameShape[2])) {
+            for (long row = 0; row < rows; row++) {
+                for (int f = 0; f < frames; f++) {
+                    if (count[f] > 1) {
+                        try (Tensor a = averaged.view((row * frames + f) * frameBytes, DType.F32, frameShape)) {
+                            runtime.elementwiseInto("scale_add", a, zeros, 1.0 / count[f], 0.0, a);
+                        }
+                    }
+                }
             }
         }
     }

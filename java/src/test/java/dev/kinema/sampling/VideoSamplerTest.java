@@ -97,6 +97,80 @@ class VideoSamplerTest {
         }
     }
 
+    /** Windowed prediction written out: each window of frames through forward, predictions averaged per frame. */
+    private static float[] windowedReference(Denoiser d, float[] cond, long seed, int steps, double w, int frames,
+                                             int window, int overlap) {
+        SamplerPlan plan = SamplerPlan.of(scheduler(), SamplerPlan.Sampler.DDIM, steps, 0.0, w);
+        int plane = 8 * 8, n = 4 * frames * plane;
+        float[] x = NoiseGenerator.normal(seed, 0, n);
+        float[] both = new float[2 * cond.length];
+        System.arraycopy(cond, 0, both, cond.length, cond.length);  // uncond (zeros) first
+        int[] starts = VideoSampler.windowStarts(frames, window, overlap);
+        for (int i = 0; i < steps; i++) {
+            double[] sum = new double[2 * n];
+            int[] count = new int[frames];
+            float ts = (float) plan.timesteps()[i];
+            for (int start : starts) {
+                float[] in = new float[2 * 4 * window * plane];
+                for (int row = 0; row < 2; row++) {
+                    for (int c = 0; c < 4; c++) {
+                        System.arraycopy(x, (c * frames + start) * plane, in, ((row * 4 + c) * window) * plane, window * plane);
+                    }
+                }
+                try (Tensor sample = Tensor.hostFromFloats(in, 2, 4, window, 8, 8);
+                     Tensor t = Tensor.hostFromFloats(new float[] {ts, ts}, 2);
+                     Tensor ctx = Tensor.hostFromFloats(both, 2, 5, 32);
+                     Tensor y = d.forward(sample, t, ctx)) {
+                    float[] out = y.toFloats();
+                    for (int row = 0; row < 2; row++) {
+                        for (int c = 0; c < 4; c++) {
+                            for (int f = 0; f < window; f++) {
+                                for (int p = 0; p < plane; p++) {
+                                    sum[row * n + (c * frames + start + f) * plane + p] += out[((row * 4 + c) * window + f) * plane + p];
+                                }
+                            }
+                        }
+                    }
+                }
+                for (int f = 0; f < window; f++) {
+                    count[start + f]++;
+                }
+            }
+            DdimParams p = plan.updates().get(i);
+            for (int k = 0; k < n; k++) {
+                int frame = (k / plane) % frames;
+                double u = sum[k] / count[frame], c = sum[n + k] / count[frame];
+                double m = u + w * (c - u);
+                double x0 = (x[k] - p.sigmaT() * m) / p.alphaT();
+                x[k] = (float) (p.alphaS() * x0 + p.sigmaS() * m);
+            }
+        }
+        return x;
+    }
+
+    @Test
+    void slidingWindowsAverageEachFramesPredictions() throws Exception {
+        assertArrayEquals(new int[] {0, 2}, VideoSampler.windowStarts(5, 3, 1));
+        assertArrayEquals(new int[] {0, 2, 4, 5}, VideoSampler.windowStarts(8, 3, 1));
+        try (Kinema rt = Kinema.open(Backend.CPU); Denoiser d = Denoiser.open(rt, unet3d());
+             Tensor cond = Tensor.hostFromFloats(context(4), 1, 5, 32);
+             Tensor uncond = Tensor.hostFromFloats(new float[5 * 32], 1, 5, 32)) {
+            long[] latent = {1, 4, 5, 8, 8};
+            VideoSampler.Request r = new VideoSampler.Request(cond, uncond, latent, 9, SamplerPlan.Sampler.DDIM, 3, 2.0,
+                    0.0, 0.0).withWindows(3, 1);
+            float[] expected = windowedReference(d, context(4), 9, 3, 2.0, 5, 3, 1);
+            try (Tensor y = new VideoSampler(d, scheduler()).sample(r, null, null)) {
+                float[] got = y.toFloats();
+                double worst = 0, max = 0;
+                for (int k = 0; k < got.length; k++) {
+                    worst = Math.max(worst, Math.abs(got[k] - expected[k]));
+                    max = Math.max(max, Math.abs(expected[k]));
+                }
+                assertTrue(worst <= 1e-4 * Math.max(1, max), "max error " + worst + ", max " + max);
+            }
+        }
+    }
+
     @Test
     void sameSeedGivesBitIdenticalVideosAcrossRunsAndThreadCounts() throws Exception {
         float[][] results = new float[3][];
