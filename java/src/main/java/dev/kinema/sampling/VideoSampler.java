@@ -44,7 +44,8 @@ public final class VideoSampler {
      * @param guidanceRescale 0 = off; diffusers' guidance_rescale phi otherwise
      */
     public record Request(Tensor context, Tensor uncondContext, long[] latentShape, long seed, SamplerPlan.Sampler sampler,
-                          int steps, double guidance, double eta, double guidanceRescale, int window, int overlap) {
+                          int steps, double guidance, double eta, double guidanceRescale, int window, int overlap,
+                          Tensor initialLatent, int stopAfter) {
         public Request {
             latentShape = latentShape.clone();
         }
@@ -52,7 +53,25 @@ public final class VideoSampler {
         /** A request without temporal windows: the model sees all frames at once. */
         public Request(Tensor context, Tensor uncondContext, long[] latentShape, long seed, SamplerPlan.Sampler sampler,
                        int steps, double guidance, double eta, double guidanceRescale) {
-            this(context, uncondContext, latentShape, seed, sampler, steps, guidance, eta, guidanceRescale, 0, 0);
+            this(context, uncondContext, latentShape, seed, sampler, steps, guidance, eta, guidanceRescale, 0, 0, null, 0);
+        }
+
+        /** The same request starting from latent [B, C, F, H, W] instead of the seed's noise tensor 0. */
+        public Request withInitialLatent(Tensor latent) {
+            return new Request(context, uncondContext, latentShape, seed, sampler, steps, guidance, eta, guidanceRescale,
+                    window, overlap, latent, stopAfter);
+        }
+
+        /** The same request stopped after `steps` of its plan: sample returns that intermediate latent. */
+        public Request stoppedAfter(int count) {
+            return new Request(context, uncondContext, latentShape, seed, sampler, steps, guidance, eta, guidanceRescale,
+                    window, overlap, initialLatent, count);
+        }
+
+        /** The same request for another latent shape (e.g. one frame). */
+        public Request withLatentShape(long... shape) {
+            return new Request(context, uncondContext, shape, seed, sampler, steps, guidance, eta, guidanceRescale,
+                    window, overlap, initialLatent, stopAfter);
         }
 
         /**
@@ -63,7 +82,7 @@ public final class VideoSampler {
          */
         public Request withWindows(int frames, int overlap) {
             return new Request(context, uncondContext, latentShape, seed, sampler, steps, guidance, eta, guidanceRescale,
-                    frames, overlap);
+                    frames, overlap, initialLatent, stopAfter);
         }
 
         @Override
@@ -125,15 +144,22 @@ public final class VideoSampler {
                     "a latent of a multiple of " + Tensor.VIEW_ALIGNMENT / 4 + " elements for guidance", Arrays.toString(s));
         }
         long start = System.nanoTime();
-        try (Tensor x = initialLatent(r.seed(), s, plan.initialScale());
+        if (r.initialLatent() != null && !Arrays.equals(r.initialLatent().shape(), s)) {
+            throw new InvalidArgumentException("VideoSampler.sample", "initialLatent", Arrays.toString(s),
+                    Arrays.toString(r.initialLatent().shape()));
+        }
+        int last = r.stopAfter() > 0 ? Math.min(r.stopAfter(), plan.updates().size()) : plan.updates().size();
+        try (Tensor x = r.initialLatent() != null
+                ? runtime.fromFloats(toChannelsLast(r.initialLatent().toFloats(), s), channelsLast(s))
+                : initialLatent(r.seed(), s, plan.initialScale());
              Tensor modelIn = runtime.allocate(DType.F32, rows, window, latent[2], latent[3], latent[4]);
              Tensor averaged = window < frames ? runtime.allocate(DType.F32, rows, latent[1], latent[2], latent[3],
                      latent[4]) : null;
              Tensor t = Tensor.host(DType.F32, rows);
              Tensor ctx = contexts(r, guided)) {
-            for (int i = 0; i < plan.updates().size(); i++) {
+            for (int i = 0; i < last; i++) {
                 if (cancelled != null && cancelled.getAsBoolean()) {
-                    throw new CancellationException("sampling cancelled after " + i + " of " + plan.updates().size() + " steps");
+                    throw new CancellationException("sampling cancelled after " + i + " of " + last + " steps");
                 }
                 float[] ts = new float[(int) rows];
                 Arrays.fill(ts, (float) plan.timesteps()[i]);
@@ -157,7 +183,7 @@ public final class VideoSampler {
                     step(x, out, guided, p, r.guidanceRescale(), noise, latent);
                 }
                 if (progress != null) {
-                    progress.step(i + 1, plan.updates().size(), (System.nanoTime() - start) / 1e9);
+                    progress.step(i + 1, last, (System.nanoTime() - start) / 1e9);
                 }
             }
             try (Tensor host = x.toHost()) {
