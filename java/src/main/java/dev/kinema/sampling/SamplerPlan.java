@@ -5,7 +5,6 @@ import dev.kinema.InvalidArgumentException;
 import dev.kinema.Prediction;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -197,10 +196,5 @@ public record SamplerPlan(Sampler sampler, double[] timesteps, List<DdimParams> 
         double lo = logSigmas[low], hi = logSigmas[low + 1];
         double w = Math.max(0, Math.min(1, (lo - logSigma) / (lo - hi)));
         return (1 - w) * low + w * (low + 1);
-    }
-
-    /** The steps in order (an unmodifiable view). */
-    public List<DdimParams> updates() {
-        return Collections.unmodifiableList(steps);
     }
 }

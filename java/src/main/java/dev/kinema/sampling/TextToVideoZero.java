@@ -49,7 +49,7 @@ public final class TextToVideoZero {
             first = x.toFloats();
         }
         SamplerPlan plan = SamplerPlan.of(scheduler, request.sampler(), request.steps(), request.eta(), 1.0);
-        DdimParams at = plan.updates().get(0), after = plan.updates().get(deltaSteps - 1);
+        DdimParams at = plan.steps().get(0), after = plan.steps().get(deltaSteps - 1);
         double ratio = (at.alphaT() * at.alphaT()) / (after.alphaS() * after.alphaS());
         double keep = Math.sqrt(ratio), add = Math.sqrt(Math.max(0, 1 - ratio));
         long[] shape = {b, c, frames, h, w};

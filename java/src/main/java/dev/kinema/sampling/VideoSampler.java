@@ -148,7 +148,7 @@ public final class VideoSampler {
             throw new InvalidArgumentException("VideoSampler.sample", "initialLatent", Arrays.toString(s),
                     Arrays.toString(r.initialLatent().shape()));
         }
-        int last = r.stopAfter() > 0 ? Math.min(r.stopAfter(), plan.updates().size()) : plan.updates().size();
+        int last = r.stopAfter() > 0 ? Math.min(r.stopAfter(), plan.steps().size()) : plan.steps().size();
         try (Tensor x = r.initialLatent() != null
                 ? runtime.fromFloats(toChannelsLast(r.initialLatent().toFloats(), s), channelsLast(s))
                 : initialLatent(r.seed(), s, plan.initialScale());
@@ -178,7 +178,7 @@ public final class VideoSampler {
                     windowedPrediction(exec, in, x, averaged, rows, batch, frames, window, r.overlap(), frameBytes);
                     out = averaged;
                 }
-                DdimParams p = plan.updates().get(i);
+                DdimParams p = plan.steps().get(i);
                 try (Tensor noise = p.eta() > 0 ? noise(r.seed(), i + 1, s) : null) {
                     step(x, out, guided, p, r.guidanceRescale(), noise, latent);
                 }

@@ -64,7 +64,7 @@ class SamplerPlanTest {
         NoiseSchedule s = cfg.schedule();
         SamplerPlan plan = SamplerPlan.of(cfg, SamplerPlan.Sampler.DDIM, 10, 0.0, 7.5);
         for (int i = 0; i < 10; i++) {
-            DdimParams p = plan.updates().get(i);
+            DdimParams p = plan.steps().get(i);
             int t = (int) plan.timesteps()[i];
             assertEquals(s.alpha(t), p.alphaT(), 0);
             assertEquals(s.sigma(t), p.sigmaT(), 0);
@@ -79,7 +79,7 @@ class SamplerPlanTest {
         NoiseSchedule s = cfg.schedule();
         SamplerPlan plan = SamplerPlan.of(cfg, SamplerPlan.Sampler.DDPM, 50, 0.0, 1.0);
         for (int i = 0; i < 49; i++) {
-            DdimParams p = plan.updates().get(i);
+            DdimParams p = plan.steps().get(i);
             int t = (int) plan.timesteps()[i], prev = t - 20;
             double beta = 1 - s.alphaBar(t) / s.alphaBar(prev);
             double posterior = (1 - s.alphaBar(prev)) / (1 - s.alphaBar(t)) * beta;
@@ -94,7 +94,7 @@ class SamplerPlanTest {
                 NoiseSchedule.Betas.SCALED_LINEAR, Prediction.EPS, "linspace", 0, true, false, 1.0, false, false);
         SamplerPlan plan = SamplerPlan.of(cfg, SamplerPlan.Sampler.EULER, 20, 0.0, 1.0);
         double x = 0.7, eps = -1.3;
-        for (DdimParams p : plan.updates()) {
+        for (DdimParams p : plan.steps()) {
             double sigma = p.sigmaT() / p.alphaT(), next = p.sigmaS() / p.alphaS();
             double xVe = x / p.alphaT();                        // the sample diffusers' Euler keeps
             double eulerNext = xVe + (next - sigma) * eps;     // x0 = x - sigma eps; d = eps; x + d (next - sigma)
@@ -104,7 +104,7 @@ class SamplerPlanTest {
             x = ddim;
         }
         assertEquals(1.0, plan.initialScale(), "linspace: init_noise_sigma = sqrt(sigma_max^2 + 1)");
-        assertEquals(0.0, plan.updates().get(19).sigmaS(), "the last step lands on sigma 0");
+        assertEquals(0.0, plan.steps().get(19).sigmaS(), "the last step lands on sigma 0");
     }
 
     @Test
@@ -113,7 +113,7 @@ class SamplerPlanTest {
                 NoiseSchedule.Betas.SCALED_LINEAR, Prediction.EPS, "linspace", 0, true, false, 1.0, false, true);
         NoiseSchedule s = cfg.schedule();
         SamplerPlan plan = SamplerPlan.of(cfg, SamplerPlan.Sampler.EULER_KARRAS, 12, 0.0, 1.0);
-        double[] r = plan.updates().stream().mapToDouble(p -> Math.pow(p.sigmaT() / p.alphaT(), 1 / 7.0)).toArray();
+        double[] r = plan.steps().stream().mapToDouble(p -> Math.pow(p.sigmaT() / p.alphaT(), 1 / 7.0)).toArray();
         assertEquals(s.veSigma(999), Math.pow(r[0], 7), 1e-9 * s.veSigma(999), "sigma_max");
         assertEquals(s.veSigma(0), Math.pow(r[11], 7), 1e-9, "sigma_min");
         for (int i = 1; i < r.length; i++) {

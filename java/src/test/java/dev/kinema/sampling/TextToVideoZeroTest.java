@@ -47,7 +47,7 @@ class TextToVideoZeroTest {
                 first = x.toFloats();
             }
             SamplerPlan plan = SamplerPlan.of(scheduler(), SamplerPlan.Sampler.DDIM, 6, 0.0, 1.0);
-            DdimParams a = plan.updates().get(0), b = plan.updates().get(1);
+            DdimParams a = plan.steps().get(0), b = plan.steps().get(1);
             double ratio = a.alphaT() * a.alphaT() / (b.alphaS() * b.alphaS());
             float[] noise = NoiseGenerator.normal(21, TextToVideoZero.RENOISE_STREAM, 4 * 3 * 64);
             try (Tensor init = TextToVideoZero.initialLatent(sampler, scheduler(), r, 3, 2, 2.0, -1.0)) {

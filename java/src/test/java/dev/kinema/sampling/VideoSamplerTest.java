@@ -59,7 +59,7 @@ class VideoSamplerTest {
                  Tensor ctx = Tensor.hostFromFloats(both, 2, 5, 32);
                  Tensor y = d.forward(sample, t, ctx)) {
                 float[] out = y.toFloats();
-                DdimParams p = plan.updates().get(i);
+                DdimParams p = plan.steps().get(i);
                 float[] z = eta > 0 ? NoiseGenerator.normal(seed, i + 1, n) : null;
                 for (int k = 0; k < n; k++) {
                     double m = out[k] + w * (out[n + k] - out[k]);
@@ -136,7 +136,7 @@ class VideoSamplerTest {
                     count[start + f]++;
                 }
             }
-            DdimParams p = plan.updates().get(i);
+            DdimParams p = plan.steps().get(i);
             for (int k = 0; k < n; k++) {
                 int frame = (k / plane) % frames;
                 double u = sum[k] / count[frame], c = sum[n + k] / count[frame];
