@@ -39,7 +39,7 @@ final class LatteArchitecture implements Denoiser.Architecture {
 
     @Override
     public long[] graphSampleShape(long[] s) {
-        return UnetInputs.channelsLast(s);
+        return Layouts.channelsLastShape(s);
     }
 
     @Override

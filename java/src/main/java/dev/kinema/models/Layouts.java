@@ -8,16 +8,19 @@ import dev.kinema.Tensor;
  * [B, C, T, H, W] (NCTHW); the graphs run channels-last [B, T, H, W, C]. A latent is small (a
  * 16-frame 64x64x4 latent is 1 MB), so one pass over it on the host is cheap next to a forward.
  */
-final class Layouts {
+public final class Layouts {
     private Layouts() {
     }
 
-    /** [B, C, T, H, W] -> a new host tensor [B, T, H, W, C]. */
-    static Tensor toChannelsLast(Tensor ncthw, DType dtype) {
-        long[] s = ncthw.shape();
-        long b = s[0], c = s[1], t = s[2], h = s[3], w = s[4];
-        float[] in = ncthw.toFloats(), out = new float[in.length];
-        long plane = t * h * w;
+    /** The channels-last shape [B, T, H, W, C] of an NCTHW shape. */
+    public static long[] channelsLastShape(long[] ncthw) {
+        return new long[] {ncthw[0], ncthw[2], ncthw[3], ncthw[4], ncthw[1]};
+    }
+
+    /** Values of an NCTHW tensor of shape ncthw, reordered to [B, T, H, W, C]. */
+    public static float[] toChannelsLast(float[] in, long[] ncthw) {
+        long b = ncthw[0], c = ncthw[1], plane = ncthw[2] * ncthw[3] * ncthw[4];
+        float[] out = new float[in.length];
         for (long bi = 0; bi < b; bi++) {
             for (long ci = 0; ci < c; ci++) {
                 long src = (bi * c + ci) * plane;
@@ -26,11 +29,17 @@ final class Layouts {
                 }
             }
         }
-        return Tensor.hostFromFloats(dtype, out, b, t, h, w, c);
+        return out;
+    }
+
+    /** [B, C, T, H, W] -> a new host tensor [B, T, H, W, C] of dtype. */
+    public static Tensor toChannelsLast(Tensor ncthw, DType dtype) {
+        long[] s = ncthw.shape();
+        return Tensor.hostFromFloats(dtype, toChannelsLast(ncthw.toFloats(), s), channelsLastShape(s));
     }
 
     /** [B, T, H, W, C] -> a new host tensor [B, C, T, H, W]. */
-    static Tensor toChannelsFirst(Tensor nthwc) {
+    public static Tensor toChannelsFirst(Tensor nthwc) {
         long[] s = nthwc.shape();
         long b = s[0], t = s[1], h = s[2], w = s[3], c = s[4];
         float[] in = nthwc.toFloats(), out = new float[in.length];

@@ -31,7 +31,7 @@ final class MotionUnetArchitecture implements Denoiser.Architecture {
 
     @Override
     public long[] graphSampleShape(long[] s) {
-        return UnetInputs.channelsLast(s);
+        return Layouts.channelsLastShape(s);
     }
 
     @Override

@@ -24,7 +24,7 @@ final class Unet3dArchitecture implements Denoiser.Architecture {
 
     @Override
     public long[] graphSampleShape(long[] s) {
-        return UnetInputs.channelsLast(s);
+        return Layouts.channelsLastShape(s);
     }
 
     @Override

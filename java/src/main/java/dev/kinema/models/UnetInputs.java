@@ -36,9 +36,4 @@ final class UnetInputs {
                     "[" + sample[0] + ", L, " + contextDim + "]", Arrays.toString(context));
         }
     }
-
-    /** NCTHW -> the channels-last graph input [B, F, H, W, C]. */
-    static long[] channelsLast(long[] s) {
-        return new long[] {s[0], s[2], s[3], s[4], s[1]};
-    }
 }

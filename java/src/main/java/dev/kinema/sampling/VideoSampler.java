@@ -7,6 +7,7 @@ import dev.kinema.Kinema;
 import dev.kinema.Tensor;
 import dev.kinema.graph.GraphExecutor;
 import dev.kinema.models.Denoiser;
+import dev.kinema.models.Layouts;
 
 import java.util.Arrays;
 import java.util.Map;
@@ -150,19 +151,20 @@ public final class VideoSampler {
         }
         int last = r.stopAfter() > 0 ? Math.min(r.stopAfter(), plan.steps().size()) : plan.steps().size();
         try (Tensor x = r.initialLatent() != null
-                ? runtime.fromFloats(toChannelsLast(r.initialLatent().toFloats(), s), channelsLast(s))
+                ? runtime.fromFloats(Layouts.toChannelsLast(r.initialLatent().toFloats(), s), Layouts.channelsLastShape(s))
                 : initialLatent(r.seed(), s, plan.initialScale());
              Tensor modelIn = runtime.allocate(DType.F32, rows, window, latent[2], latent[3], latent[4]);
              Tensor averaged = window < frames ? runtime.allocate(DType.F32, rows, latent[1], latent[2], latent[3],
                      latent[4]) : null;
              Tensor t = Tensor.host(DType.F32, rows);
              Tensor ctx = contexts(r, guided)) {
+            double[] timesteps = plan.timesteps();
+            float[] ts = new float[(int) rows];
             for (int i = 0; i < last; i++) {
                 if (cancelled != null && cancelled.getAsBoolean()) {
                     throw new CancellationException("sampling cancelled after " + i + " of " + last + " steps");
                 }
-                float[] ts = new float[(int) rows];
-                Arrays.fill(ts, (float) plan.timesteps()[i]);
+                Arrays.fill(ts, (float) timesteps[i]);
                 t.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(ts));
                 Map<String, Tensor> in = Map.of("sample", modelIn, "timestep", t, "encoder_hidden_states", ctx);
                 Tensor out;
@@ -187,7 +189,7 @@ public final class VideoSampler {
                 }
             }
             try (Tensor host = x.toHost()) {
-                return toChannelsFirst(host);
+                return Layouts.toChannelsFirst(host);
             }
         }
     }
@@ -313,31 +315,13 @@ public final class VideoSampler {
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) (v[i] * scale);
         }
-        return runtime.fromFloats(toChannelsLast(v, ncthw), channelsLast(ncthw));
+        return runtime.fromFloats(Layouts.toChannelsLast(v, ncthw), Layouts.channelsLastShape(ncthw));
     }
 
     /** Noise tensor `stream` of seed (the eta noise of step stream - 1), indexed like the initial latent. */
     private Tensor noise(long seed, long stream, long[] ncthw) {
         float[] v = NoiseGenerator.normal(seed, stream, Math.toIntExact(Arrays.stream(ncthw).reduce(1, (a, b) -> a * b)));
-        return runtime.fromFloats(toChannelsLast(v, ncthw), channelsLast(ncthw));
-    }
-
-    static long[] channelsLast(long[] s) {
-        return new long[] {s[0], s[2], s[3], s[4], s[1]};
-    }
-
-    /** [B, C, F, H, W] values -> [B, F, H, W, C] order. */
-    static float[] toChannelsLast(float[] v, long[] s) {
-        long b = s[0], c = s[1], plane = s[2] * s[3] * s[4];
-        float[] out = new float[v.length];
-        for (long bi = 0; bi < b; bi++) {
-            for (long ci = 0; ci < c; ci++) {
-                for (long p = 0; p < plane; p++) {
-                    out[(int) ((bi * plane + p) * c + ci)] = v[(int) ((bi * c + ci) * plane + p)];
-                }
-            }
-        }
-        return out;
+        return runtime.fromFloats(Layouts.toChannelsLast(v, ncthw), Layouts.channelsLastShape(ncthw));
     }
 
     /** [uncond; cond] (guided) or cond, as one host tensor of the model's batch. */
@@ -351,20 +335,5 @@ public final class VideoSampler {
         System.arraycopy(c, 0, both, u.length, c.length);
         long[] shape = r.context().shape();
         return Tensor.hostFromFloats(both, 2 * shape[0], shape[1], shape[2]);
-    }
-
-    /** [B, F, H, W, C] -> [B, C, F, H, W] on the host. */
-    private static Tensor toChannelsFirst(Tensor nthwc) {
-        long[] s = nthwc.shape();
-        long b = s[0], plane = s[1] * s[2] * s[3], c = s[4];
-        float[] in = nthwc.toFloats(), out = new float[in.length];
-        for (long bi = 0; bi < b; bi++) {
-            for (long p = 0; p < plane; p++) {
-                for (long ci = 0; ci < c; ci++) {
-                    out[(int) ((bi * c + ci) * plane + p)] = in[(int) ((bi * plane + p) * c + ci)];
-                }
-            }
-        }
-        return Tensor.hostFromFloats(out, b, c, s[1], s[2], s[3]);
     }
 }
