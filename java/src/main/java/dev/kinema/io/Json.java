@@ -52,11 +52,22 @@ public final class Json {
      */
     public static String write(Object value) {
         StringBuilder out = new StringBuilder();
-        writeValue(value, out);
+        writeValue(value, out, -1);
         return out.toString();
     }
 
-    private static void writeValue(Object value, StringBuilder out) {
+    /**
+     * Writes a value for people to read: objects one member a line, indented by two spaces a level;
+     * arrays of scalars stay on one line. Same values as {@link #write}, ending in a newline.
+     */
+    public static String writeIndented(Object value) {
+        StringBuilder out = new StringBuilder();
+        writeValue(value, out, 0);
+        return out.append('\n').toString();
+    }
+
+    /** indent < 0: compact; otherwise the nesting level of value. */
+    private static void writeValue(Object value, StringBuilder out, int indent) {
         switch (value) {
             case null -> out.append("null");
             case String s -> writeString(s, out);
@@ -69,8 +80,8 @@ public final class Json {
             case BigDecimal d -> out.append(d);
             case Double d -> writeFinite(d, out);
             case Float f -> writeFinite(f, out);
-            case Map<?, ?> map -> writeObject(map, out);
-            case List<?> list -> writeArray(list, out);
+            case Map<?, ?> map -> writeObject(map, out, indent);
+            case List<?> list -> writeArray(list, out, indent);
             default -> throw new IllegalArgumentException("JSON cannot hold a " + value.getClass().getName());
         }
     }
@@ -82,7 +93,7 @@ public final class Json {
         out.append(d);
     }
 
-    private static void writeObject(Map<?, ?> map, StringBuilder out) {
+    private static void writeObject(Map<?, ?> map, StringBuilder out, int indent) {
         out.append('{');
         boolean first = true;
         for (Map.Entry<?, ?> e : map.entrySet()) {
@@ -93,22 +104,39 @@ public final class Json {
                 out.append(',');
             }
             first = false;
+            if (indent >= 0) {
+                newline(out, indent + 1);
+            }
             writeString(key, out);
-            out.append(':');
-            writeValue(e.getValue(), out);
+            out.append(indent < 0 ? ":" : ": ");
+            writeValue(e.getValue(), out, indent < 0 ? -1 : indent + 1);
+        }
+        if (!first && indent >= 0) {
+            newline(out, indent);
         }
         out.append('}');
     }
 
-    private static void writeArray(List<?> list, StringBuilder out) {
+    private static void writeArray(List<?> list, StringBuilder out, int indent) {
+        boolean nested = indent >= 0 && list.stream().anyMatch(v -> v instanceof Map || v instanceof List);
         out.append('[');
         for (int i = 0; i < list.size(); i++) {
             if (i > 0) {
-                out.append(',');
+                out.append(indent >= 0 && !nested ? ", " : ",");
             }
-            writeValue(list.get(i), out);
+            if (nested) {
+                newline(out, indent + 1);
+            }
+            writeValue(list.get(i), out, nested ? indent + 1 : -1);
+        }
+        if (nested && !list.isEmpty()) {
+            newline(out, indent);
         }
         out.append(']');
+    }
+
+    private static void newline(StringBuilder out, int indent) {
+        out.append('\n').append("  ".repeat(indent));
     }
 
     private static void writeString(String s, StringBuilder out) {

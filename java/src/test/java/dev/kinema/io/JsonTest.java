@@ -127,6 +127,18 @@ class JsonTest {
     }
 
     @Test
+    void writesIndentedJsonThatParsesBackToTheSameValues() {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("a", List.of(1, 2));
+        doc.put("renders", List.of(Map.of("x", "y"), List.of()));
+        doc.put("empty", Map.of());
+        String text = Json.writeIndented(doc);
+        assertEquals("{\n  \"a\": [1, 2],\n  \"renders\": [\n    {\n      \"x\": \"y\"\n    },\n    []\n  ],\n"
+                + "  \"empty\": {}\n}\n", text);
+        assertEquals(Json.parse(Json.write(doc)), Json.parse(text));
+    }
+
+    @Test
     void writerRefusesWhatJsonCannotHold() {
         assertThrows(IllegalArgumentException.class, () -> Json.write(Double.NaN));
         assertThrows(IllegalArgumentException.class, () -> Json.write(Double.POSITIVE_INFINITY));
