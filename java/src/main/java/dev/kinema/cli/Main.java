@@ -39,6 +39,7 @@ public final class Main {
         List<String> rest = Arrays.asList(args).subList(1, args.length);
         try {
             return switch (command) {
+                case "render" -> new RenderCommand(rest, out, err).run();
                 case "op" -> new OpCommand(rest, out).run();
                 case "forward" -> new ForwardCommand(rest, out).run();
                 case "convert" -> new ConvertCommand(rest, out).run();

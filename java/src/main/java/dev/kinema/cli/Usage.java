@@ -4,8 +4,34 @@ import java.util.List;
 
 /** Usage text of every command. */
 final class Usage {
-    static final List<String> COMMANDS = List.of("op", "forward", "convert", "demo", "backends", "version", "help");
+    static final List<String> COMMANDS = List.of("render", "op", "forward", "convert", "demo", "backends", "version", "help");
 
+    private static final String RENDER = """
+            kinema render [--prompt TEXT [--model DIR] [--negative TEXT]] [options]
+              Renders text-to-video with a pipeline folder (model_index.json, unet/ or transformer/,
+              text_encoder/, scheduler/); default models/shapes-unet3d, the embedded shapes U-Net, whose
+              prompts read "<colour> <shape> moving <direction>". Without --prompt it renders the
+              regression set (fixed prompts and seeds on both embedded models). Writes into --out, per
+              render, PNG frames, video.gif, video.mp4 and video.safetensors (the float output), plus
+              contact_sheet.png and manifest.json (model hash, settings, backend, per-frame SHA-256,
+              flicker index, timings). Progress on stderr.
+              --frames N      frames (default: the model's; longer clips use sliding temporal windows)
+              --size N        frame height and width in pixels (default: the model's)
+              --steps N       sampler steps (default 25)
+              --sampler S     ddim (default), ddpm, euler, euler_karras
+              --guidance W    classifier-free guidance scale (default 4; 1 = none)
+              --eta E         DDIM eta (default 0)
+              --seed N        noise seed (default 0; the regression set has its own)
+              --backend ID    auto (default), cpu, cuda, cuda-emu
+              --threads N     host threads for cpu/cuda-emu (0 = all cores)
+              --out DIR       output directory (default renders); a non-empty directory that no render
+                              wrote is refused unless --force
+            kinema render --check DIR [--backend ID] [--psnr DB] [--out DIR] [--force]
+              Re-renders what DIR/manifest.json describes and compares every frame with DIR's float
+              output by PSNR (default threshold 40 dB; identical renders score infinity). Exit 0 when
+              all frames reach it, 1 otherwise, writing a diff sheet (golden, new, amplified
+              difference) to --out (default renders/check). The backend defaults to the manifest's.
+            """;
     private static final String OP = """
             kinema op NAME --in IN.safetensors --out OUT.safetensors [options]
               Runs one op (conv_spatial, conv_temporal, ddim_step) on the f32 tensors of IN, named as in
@@ -68,12 +94,13 @@ final class Usage {
 
     static String overview() {
         return "usage: kinema COMMAND [ARGS]   (exit 0 ok, 1 check failed, 2 bad request, 3 internal error)\n\n"
-                + OP + "\n" + FORWARD + "\n" + CONVERT + "\n" + DEMO + "\n" + BACKENDS + "\n" + VERSION + "\n" + HELP;
+                + RENDER + "\n" + OP + "\n" + FORWARD + "\n" + CONVERT + "\n" + DEMO + "\n" + BACKENDS + "\n" + VERSION + "\n" + HELP;
     }
 
     /** The usage of one command, or null for an unknown one. */
     static String of(String command) {
         return switch (command) {
+            case "render" -> RENDER;
             case "op" -> OP;
             case "forward" -> FORWARD;
             case "convert" -> CONVERT;
