@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Trains Kinema's embedded default model: a pixel-space text-to-video denoiser on the procedural clips of
 shapes_data.py ("red square moving left"), in two variants sharing the data and the prompt encoder:
-  unet3d  diffusers UNet3DConditionModel (attention at 16x16 and 8x8; 32x32 is convolutions only)
+  unet3d  diffusers UNet3DConditionModel (cross/spatial/temporal attention at 8x8; 32x32 and 16x16 are
+          convolutions with temporal convolutions, plus the full-resolution transformer_in)
   latte   diffusers LatteTransformer3DModel (patch 4: 64 tokens a frame)
 Both are the plain-PyTorch mirrors of tools/model-goldens (diffusers' module tree and key names), so the
 saved checkpoints load through Kinema's diffusers loaders unchanged.
@@ -9,17 +10,23 @@ saved checkpoints load through Kinema's diffusers loaders unchanged.
 Prompt encoder: a learned token embedding [vocabulary, 64] plus a learned position embedding [4, 64];
 encoder_hidden_states = embed[tokens] + position. Classifier-free guidance dropout: 10% of prompts are
 replaced by the all-<pad> prompt, which is also the unconditional prompt at sampling time.
-Objective: epsilon prediction, squaredcos_cap_v2 betas over 1000 steps, uniform timesteps, MSE; AdamW with
-an EMA of the weights (decay 0.999), which is what gets saved. Weights are stored as f16 safetensors
+Objective: v-prediction (v = sqrt(abar) eps - sqrt(1 - abar) x0, Salimans & Ho 2022), squaredcos_cap_v2 betas
+over 1000 steps, uniform timesteps, MSE; AdamW with an EMA of the weights (decay 0.999), which is what gets
+saved. Why v and not epsilon: near t = 999 this schedule's alpha_bar is ~1e-8, so an epsilon model's x0
+estimate divides its error by ~1e-4 there and the first sampling steps invent noise; epsilon-MSE also gives
+the high-noise steps, where the layout of the clip is decided, almost no weight (measured: an epsilon run
+with a good loss rendered scattered blocks). Weights are stored as f16 safetensors
 (Kinema converts them on load) to keep the embedded model small.
 
-Output folder (diffusers pipeline layout):
+Output: one pipeline folder per variant, in diffusers' pipeline layout (each variant trains its own
+prompt encoder):
   model_index.json, scheduler/scheduler_config.json,
-  <arch>/config.json + diffusion_pytorch_model.safetensors,
+  unet/ (or transformer/) config.json + diffusion_pytorch_model.safetensors,
   text_encoder/config.json (vocabulary, prompt length, width) + model.safetensors
 
-Usage: /usr/bin/python3 tools/train-default-model/train.py --arch unet3d --minutes 60 --out DIR
-CPU only (2 threads by default); deterministic for a given --seed and thread count.
+Usage: /usr/bin/python3 tools/train-default-model/train.py --arch unet3d --minutes 60 --out models/shapes-unet3d
+CPU only (2 threads by default: one run per thread is what two cores do best when both variants train at
+once); deterministic for a given --seed and thread count.
 """
 import argparse
 import copy
@@ -33,6 +40,18 @@ from pathlib import Path
 # torch's matmuls go through the system BLAS: install libopenblas0-pthread (the reference libblas3 is ~70x
 # slower here), and on AVX-512 ask OpenBLAS for its SkylakeX kernels, which it does not pick by itself;
 # the variable must be set before torch loads OpenBLAS.
+def _threads_from_argv():
+    # OpenBLAS sizes its pool when torch loads it, so --threads must reach it through the environment first
+    argv = sys.argv[1:]
+    for i, a in enumerate(argv):
+        if a == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return "2"
+
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", _threads_from_argv())
 if "OPENBLAS_CORETYPE" not in os.environ:
     try:
         with open("/proc/cpuinfo") as cpuinfo:
@@ -59,10 +78,10 @@ TRAIN_STEPS = 1000
 UNET3D_CONFIG = {
     "_class_name": "UNet3DConditionModel",
     "in_channels": 3, "out_channels": 3, "sample_size": SIZE,
-    "block_out_channels": [32, 64, 128], "layers_per_block": 1,
-    "down_block_types": ["DownBlock3D", "CrossAttnDownBlock3D", "CrossAttnDownBlock3D"],
-    "up_block_types": ["CrossAttnUpBlock3D", "CrossAttnUpBlock3D", "UpBlock3D"],
-    "cross_attention_dim": WIDTH, "attention_head_dim": 16, "norm_num_groups": 16, "norm_eps": 1e-5,
+    "block_out_channels": [16, 32, 64], "layers_per_block": 1,
+    "down_block_types": ["DownBlock3D", "DownBlock3D", "CrossAttnDownBlock3D"],
+    "up_block_types": ["CrossAttnUpBlock3D", "UpBlock3D", "UpBlock3D"],
+    "cross_attention_dim": WIDTH, "attention_head_dim": 8, "norm_num_groups": 8, "norm_eps": 1e-5,
 }
 LATTE_CONFIG = {
     "_class_name": "LatteTransformer3DModel",
@@ -73,7 +92,7 @@ LATTE_CONFIG = {
 }
 SCHEDULER_CONFIG = {
     "_class_name": "DDIMScheduler", "num_train_timesteps": TRAIN_STEPS, "beta_schedule": "squaredcos_cap_v2",
-    "beta_start": 0.0001, "beta_end": 0.02, "prediction_type": "epsilon", "timestep_spacing": "trailing",
+    "beta_start": 0.0001, "beta_end": 0.02, "prediction_type": "v_prediction", "timestep_spacing": "trailing",
     "steps_offset": 0, "set_alpha_to_one": True, "clip_sample": True, "clip_sample_range": 1.0,
 }
 
@@ -106,20 +125,28 @@ def build(arch):
     return LatteTransformer3DModel(**cfg), LATTE_CONFIG
 
 
+SUBFOLDER = {"unet3d": "unet", "latte": "transformer"}
+
+
 def save(out, arch, model, encoder, config, log):
     half = lambda m: {k: v.detach().to(torch.float16).contiguous() for k, v in m.state_dict().items()}
-    (out / arch).mkdir(parents=True, exist_ok=True)
+    sub = out / SUBFOLDER[arch]
+    sub.mkdir(parents=True, exist_ok=True)
     (out / "text_encoder").mkdir(exist_ok=True)
     (out / "scheduler").mkdir(exist_ok=True)
-    safetensors_io.save_file(half(model), out / arch / "diffusion_pytorch_model.safetensors",
+    safetensors_io.save_file(half(model), sub / "diffusion_pytorch_model.safetensors",
                              metadata={"training": json.dumps(log)})
-    (out / arch / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    (sub / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     safetensors_io.save_file(half(encoder), out / "text_encoder" / "model.safetensors")
     (out / "text_encoder" / "config.json").write_text(json.dumps({
         "_class_name": "KinemaPromptEncoder", "vocabulary": shapes_data.VOCABULARY,
         "prompt_length": shapes_data.PROMPT_LENGTH, "hidden_size": WIDTH, "pad_token": shapes_data.PAD,
         "frames": FRAMES, "size": SIZE}, indent=2) + "\n")
     (out / "scheduler" / "scheduler_config.json").write_text(json.dumps(SCHEDULER_CONFIG, indent=2) + "\n")
+    (out / "model_index.json").write_text(json.dumps({
+        "_class_name": "KinemaTextToVideoPipeline", SUBFOLDER[arch]: ["diffusers", config["_class_name"]],
+        "text_encoder": ["kinema", "KinemaPromptEncoder"], "scheduler": ["diffusers", "DDIMScheduler"]},
+        indent=2) + "\n")
 
 
 def main(argv=None):
@@ -129,7 +156,7 @@ def main(argv=None):
     p.add_argument("--minutes", type=float, default=60.0, help="wall-clock budget (default 60)")
     p.add_argument("--steps", type=int, default=None, help="stop after this many steps (default: the time budget)")
     p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args(argv)
@@ -158,7 +185,7 @@ def main(argv=None):
         ab = alpha_bar[t].view(-1, 1, 1, 1, 1)
         noisy = ab.sqrt() * clips + (1 - ab).sqrt() * eps
         pred = model(noisy, t.float(), encoder(tokens))
-        loss = torch.nn.functional.mse_loss(pred[:, :3], eps)
+        loss = torch.nn.functional.mse_loss(pred[:, :3], ab.sqrt() * eps - (1 - ab).sqrt() * clips)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -176,14 +203,12 @@ def main(argv=None):
         if step % 50 == 0:
             recent = sum(losses[-50:]) / len(losses[-50:])
             print(f"step {step} loss {recent:.4f} {time.time() - start:.0f}s", flush=True)
-        if time.time() - last_save > 600:
-            save(args.out, args.arch, ema_model, ema_encoder, config, {"steps": step})
+        if time.time() - last_save > 300:
+            save(args.out, args.arch, ema_model, ema_encoder, config, {"steps": step, "partial": True})
             last_save = time.time()
     log = {"steps": step, "minutes": round((time.time() - start) / 60, 1), "batch": args.batch, "lr": args.lr,
            "seed": args.seed, "final_loss": round(sum(losses[-100:]) / max(1, len(losses[-100:])), 5)}
     save(args.out, args.arch, ema_model, ema_encoder, config, log)
-    (args.out / "model_index.json").write_text(json.dumps({"_class_name": "KinemaTextToVideo",
-                                                            "denoisers": ["unet3d", "latte"]}, indent=2) + "\n")
     print(json.dumps(log))
     return 0
 
