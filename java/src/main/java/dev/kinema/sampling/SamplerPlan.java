@@ -117,9 +117,10 @@ public record SamplerPlan(Sampler sampler, double[] timesteps, List<DdimParams> 
             double a = 1 / Math.sqrt(1 + sigmas[i] * sigmas[i]), an = 1 / Math.sqrt(1 + sigmas[i + 1] * sigmas[i + 1]);
             steps.add(new DdimParams(a, sigmas[i] * a, an, sigmas[i + 1] * an, guidance, p, 0.0, 0.0));
         }
-        // init_noise_sigma: sqrt(sigma_max^2 + 1) for linspace/trailing spacing, sigma_max for leading
+        // diffusers' init_noise_sigma: sigma_max for linspace/trailing spacing, sqrt(sigma_max^2 + 1) for
+        // leading; on the VP latent x / sqrt(1 + sigma_max^2) that is sigma_max / sqrt(1 + sigma_max^2) and 1
         double s0 = sigmas[0];
-        double init = cfg.timestepSpacing().equals("leading") ? s0 / Math.sqrt(1 + s0 * s0) : 1.0;
+        double init = cfg.timestepSpacing().equals("leading") ? 1.0 : s0 / Math.sqrt(1 + s0 * s0);
         return new SamplerPlan(sampler, t, steps, init);
     }
 

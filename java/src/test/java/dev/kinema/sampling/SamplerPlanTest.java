@@ -103,7 +103,14 @@ class SamplerPlanTest {
             assertEquals(eulerNext * p.alphaS(), ddim, 1e-12);
             x = ddim;
         }
-        assertEquals(1.0, plan.initialScale(), "linspace: init_noise_sigma = sqrt(sigma_max^2 + 1)");
+        double sigmaMax = plan.steps().get(0).sigmaT() / plan.steps().get(0).alphaT();
+        assertEquals(sigmaMax / Math.sqrt(1 + sigmaMax * sigmaMax), plan.initialScale(), 1e-15,
+                "linspace: init_noise_sigma = sigma_max, i.e. sigma_max / sqrt(1 + sigma_max^2) on the VP latent");
+        SchedulerConfig leading = new SchedulerConfig(cfg.className(), cfg.numTrainTimesteps(), cfg.betaStart(),
+                cfg.betaEnd(), cfg.betaSchedule(), cfg.prediction(), "leading", 1, cfg.setAlphaToOne(), false, 1.0, false,
+                false);
+        assertEquals(1.0, SamplerPlan.of(leading, SamplerPlan.Sampler.EULER, 20, 0.0, 1.0).initialScale(),
+                "leading: init_noise_sigma = sqrt(sigma_max^2 + 1), i.e. 1 on the VP latent");
         assertEquals(0.0, plan.steps().get(19).sigmaS(), "the last step lands on sigma 0");
     }
 
