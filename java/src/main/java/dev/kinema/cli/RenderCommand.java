@@ -73,8 +73,7 @@ final class RenderCommand {
                                 (System.nanoTime() - load) / 1e9);
                     }
                     RenderSettings s = job.settings.apply(model);
-                    model.encoder().tokenize(s.prompt());
-                    model.encoder().tokenize(s.negative());
+                    new Renderer(model).check(s);
                     settings.add(s);
                 }
                 OutputDirectory.prepare(outDir, line.flag("force"), "--out");
@@ -198,11 +197,9 @@ final class RenderCommand {
             this.line = line;
             this.prompt = prompt;
             this.defaultSeed = defaultSeed;
-            // parse now so a bad flag fails before any model loads
-            sampler();
-            number("guidance");
-            number("eta");
-            seed();
+            // parse and range-check now, against placeholder model defaults, so a bad flag fails before
+            // any model loads
+            settings(prompt == null ? "" : prompt, 1, 1);
         }
 
         SettingsOverrides withPrompt(String p, long seed) {
@@ -210,8 +207,14 @@ final class RenderCommand {
         }
 
         RenderSettings apply(TextToVideoModel model) {
-            RenderSettings d = RenderSettings.defaults(model, prompt);
-            return new RenderSettings(prompt, line.option("negative") == null ? d.negative() : line.option("negative"),
+            return settings(prompt, model.frames(), model.size());
+        }
+
+        /** The settings with the model's frames and size as defaults; every flag given replaces its default. */
+        private RenderSettings settings(String p, int frames, int size) {
+            RenderSettings d = new RenderSettings(p, "", frames, size, RenderSettings.DEFAULT_STEPS,
+                    RenderSettings.DEFAULT_SAMPLER, RenderSettings.DEFAULT_GUIDANCE, 0.0, 0);
+            return new RenderSettings(p, line.option("negative") == null ? d.negative() : line.option("negative"),
                     orDefault(line.integer("frames"), d.frames()), orDefault(line.integer("size"), d.size()),
                     orDefault(line.integer("steps"), d.steps()), sampler() == null ? d.sampler() : sampler(),
                     number("guidance") == null ? d.guidance() : number("guidance"),

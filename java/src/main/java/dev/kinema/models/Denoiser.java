@@ -322,6 +322,16 @@ public final class Denoiser implements AutoCloseable {
         return executor(sample.shape(), encoderHiddenStates.shape());
     }
 
+    /**
+     * Checks that this model takes inputs of these shapes (diffusers layouts: sample [B, C, F, H, W],
+     * encoder_hidden_states [B, L, D]) without building or running anything; throws
+     * InvalidArgumentException naming the input otherwise.
+     */
+    public void checkInputs(long[] sampleShape, long[] contextShape) {
+        ensureOpen();
+        architecture.checkInputs(sampleShape, contextShape);
+    }
+
     /** The memory plan of the graph for these input shapes (planning it if new). */
     public MemoryPlan plan(long[] sampleShape, long[] contextShape) {
         return graphExecutor(sampleShape, contextShape).plan();

@@ -17,6 +17,10 @@ import dev.kinema.sampling.SamplerPlan;
  */
 public record RenderSettings(String prompt, String negative, int frames, int size, int steps,
                              SamplerPlan.Sampler sampler, double guidance, double eta, long seed) {
+    public static final int DEFAULT_STEPS = 25;
+    public static final SamplerPlan.Sampler DEFAULT_SAMPLER = SamplerPlan.Sampler.DDIM;
+    public static final double DEFAULT_GUIDANCE = 4.0;
+
     public RenderSettings {
         if (prompt == null) {
             throw new InvalidArgumentException("RenderSettings", "prompt", "a prompt", "null");
@@ -46,7 +50,8 @@ public record RenderSettings(String prompt, String negative, int frames, int siz
 
     /** The defaults for a model: its trained frames and size, 25 DDIM steps, guidance 4, seed 0. */
     public static RenderSettings defaults(TextToVideoModel model, String prompt) {
-        return new RenderSettings(prompt, "", model.frames(), model.size(), 25, SamplerPlan.Sampler.DDIM, 4.0, 0.0, 0);
+        return new RenderSettings(prompt, "", model.frames(), model.size(), DEFAULT_STEPS, DEFAULT_SAMPLER,
+                DEFAULT_GUIDANCE, 0.0, 0);
     }
 
     public RenderSettings withSeed(long s) {

@@ -86,6 +86,9 @@ public final class Renderer {
         }
     }
 
+    /** TextToVideoModel admits pixel-space RGB models only. */
+    static final int CHANNELS = 3;
+
     private final TextToVideoModel model;
     private final VideoSampler sampler;
 
@@ -101,10 +104,24 @@ public final class Renderer {
         return model;
     }
 
+    /**
+     * Checks that s can be rendered with this model (its prompts' words, the frame size and count the
+     * denoiser takes) without running anything; throws InvalidArgumentException naming what is wrong.
+     */
+    public void check(RenderSettings s) {
+        PromptEncoder encoder = model.encoder();
+        encoder.tokenize(s.prompt());
+        encoder.tokenize(s.negative());
+        long rows = s.guidance() > 1.0 ? 2 : 1;
+        model.denoiser().checkInputs(new long[] {rows, CHANNELS, Math.min(s.frames(), model.frames()), s.size(), s.size()},
+                new long[] {rows, encoder.promptLength(), encoder.hiddenSize()});
+    }
+
     /** Renders s; progress after every step (may be null); cancelled is polled between steps (may be null). */
     public Result render(RenderSettings s, VideoSampler.Progress progress, BooleanSupplier cancelled) {
+        check(s);
         PromptEncoder encoder = model.encoder();
-        int channels = 3;  // TextToVideoModel admits pixel-space RGB models only
+        int channels = CHANNELS;
         long[] latent = {1, channels, s.frames(), s.size(), s.size()};
         boolean guided = s.guidance() > 1.0;
         try (Tensor context = encoder.encode(List.of(s.prompt()));
