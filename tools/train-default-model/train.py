@@ -159,12 +159,20 @@ def main(argv=None):
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--init", type=Path, default=None,
+                   help="start from the weights of an earlier run's output folder (to continue a run; the "
+                        "optimizer starts afresh and the step count restarts)")
     args = p.parse_args(argv)
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     model, config = build(args.arch)
     encoder = PromptEncoder()
+    if args.init is not None:
+        weights, _ = safetensors_io.load_file(args.init / SUBFOLDER[args.arch] / "diffusion_pytorch_model.safetensors")
+        model.load_state_dict({k: v.float() for k, v in weights.items()})
+        weights, _ = safetensors_io.load_file(args.init / "text_encoder" / "model.safetensors")
+        encoder.load_state_dict({k: v.float() for k, v in weights.items()})
     params = list(model.parameters()) + list(encoder.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     ema_model, ema_encoder = copy.deepcopy(model), copy.deepcopy(encoder)
@@ -207,7 +215,7 @@ def main(argv=None):
             save(args.out, args.arch, ema_model, ema_encoder, config, {"steps": step, "partial": True})
             last_save = time.time()
     log = {"steps": step, "minutes": round((time.time() - start) / 60, 1), "batch": args.batch, "lr": args.lr,
-           "seed": args.seed, "final_loss": round(sum(losses[-100:]) / max(1, len(losses[-100:])), 5)}
+           "seed": args.seed, "init": str(args.init) if args.init else None, "final_loss": round(sum(losses[-100:]) / max(1, len(losses[-100:])), 5)}
     save(args.out, args.arch, ema_model, ema_encoder, config, log)
     print(json.dumps(log))
     return 0
