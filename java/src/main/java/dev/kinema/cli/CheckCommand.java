@@ -7,14 +7,11 @@ import dev.kinema.render.OutputDirectory;
 import dev.kinema.render.RegressionCheck;
 import dev.kinema.render.RenderWriter;
 import dev.kinema.render.Renderer;
-import dev.kinema.render.TextToVideoModel;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -58,29 +55,22 @@ final class CheckCommand {
             if (threads != null) {
                 rt.setNumThreads(threads);
             }
-            Map<String, TextToVideoModel> models = new LinkedHashMap<>();
-            try {
+            try (LoadedModels models = new LoadedModels(rt, err)) {
                 for (int i = 0; i < manifest.renders().size(); i++) {
                     Manifest.Entry e = manifest.renders().get(i);
-                    TextToVideoModel model = models.get(e.modelPath());
-                    if (model == null) {
-                        model = TextToVideoModel.open(rt, RenderCommand.resolveModel(e.modelPath()));
-                        models.put(e.modelPath(), model);
-                    }
+                    Renderer renderer = models.renderer(e.modelPath());
                     String label = String.format("(%d/%d) check %s", i + 1, manifest.renders().size(), e.name());
                     RegressionCheck.Outcome o;
-                    if (!model.sha256().equals(e.modelSha256())) {
-                        o = RegressionCheck.Outcome.modelChanged(e, model.sha256());
+                    if (!renderer.model().sha256().equals(e.modelSha256())) {
+                        o = RegressionCheck.Outcome.modelChanged(e, renderer.model().sha256());
                     } else {
-                        Renderer.Result r = new Renderer(model).render(e.settings(),
+                        Renderer.Result r = renderer.render(e.settings(),
                                 new ProgressBar(err, label, ProgressBar.stderrIsTerminal()), null);
                         o = RegressionCheck.compare(dir, e, r, threshold);
                     }
                     outcomes.add(o);
                     out.println(o.summary());
                 }
-            } finally {
-                models.values().forEach(TextToVideoModel::close);
             }
         }
         List<RegressionCheck.Outcome> failed = outcomes.stream().filter(o -> !o.passed()).toList();

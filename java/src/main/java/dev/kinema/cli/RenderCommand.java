@@ -59,49 +59,38 @@ final class RenderCommand {
             if (threads != null) {
                 rt.setNumThreads(threads);
             }
-            Map<String, TextToVideoModel> models = new LinkedHashMap<>();
-            try {
-                // load every model and check every prompt before anything is written
+            try (LoadedModels models = new LoadedModels(rt, err)) {
+                // load every model and check every render before anything is written
                 List<RenderSettings> settings = new ArrayList<>();
                 for (Job job : jobs) {
-                    TextToVideoModel model = models.get(job.modelPath);
-                    if (model == null) {
-                        long load = System.nanoTime();
-                        model = TextToVideoModel.open(rt, resolveModel(job.modelPath));
-                        models.put(job.modelPath, model);
-                        err.printf("loaded %s (%s) in %.2f s%n", job.modelPath, model.denoiser().architecture(),
-                                (System.nanoTime() - load) / 1e9);
-                    }
-                    RenderSettings s = job.settings.apply(model);
-                    new Renderer(model).check(s);
+                    Renderer renderer = models.renderer(job.modelPath);
+                    RenderSettings s = job.settings.apply(renderer.model());
+                    renderer.check(s);
                     settings.add(s);
                 }
                 OutputDirectory.prepare(outDir, line.flag("force"), "--out");
                 renderAll(rt, jobs, settings, models, outDir, threads);
-            } finally {
-                models.values().forEach(TextToVideoModel::close);
             }
         }
         return Main.OK;
     }
 
-    private void renderAll(Kinema rt, List<Job> jobs, List<RenderSettings> settings, Map<String, TextToVideoModel> models,
-                           Path outDir, Integer threads) {
+    private void renderAll(Kinema rt, List<Job> jobs, List<RenderSettings> settings, LoadedModels models, Path outDir,
+                           Integer threads) {
         List<Renderer.Result> results = new ArrayList<>();
         List<Map<String, Object>> entries = new ArrayList<>();
         Set<String> names = new HashSet<>();
         long start = System.nanoTime();
         for (int i = 0; i < jobs.size(); i++) {
             Job job = jobs.get(i);
-            TextToVideoModel model = models.get(job.modelPath);
+            Renderer renderer = models.renderer(job.modelPath);
             RenderSettings s = settings.get(i);
             String name = uniqueName(names, Path.of(job.modelPath).getFileName() + "-" + slug(s.prompt()) + "-s" + s.seed());
             String label = String.format("(%d/%d) %s", i + 1, jobs.size(), s.prompt());
-            Renderer.Result r = new Renderer(model).render(s, new ProgressBar(err, label, ProgressBar.stderrIsTerminal()),
-                    null);
+            Renderer.Result r = renderer.render(s, new ProgressBar(err, label, ProgressBar.stderrIsTerminal()), null);
             Map<String, Object> files = RenderWriter.write(outDir, name, r);
             results.add(r);
-            entries.add(entry(name, job.modelPath, model, r, files));
+            entries.add(entry(name, job.modelPath, renderer.model(), r, files));
         }
         String sheet = "contact_sheet.png";
         RenderWriter.contactSheet(outDir.resolve(sheet), results);
