@@ -32,16 +32,19 @@ import argparse
 import copy
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
 
-# torch's matmuls go through the system BLAS: install libopenblas0-pthread (the reference libblas3 is ~70x
-# slower here), and on AVX-512 ask OpenBLAS for its SkylakeX kernels, which it does not pick by itself;
-# the variable must be set before torch loads OpenBLAS.
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "model-goldens"))
+
+from kinema_goldens import openblas  # noqa: E402
+
+
 def _threads_from_argv():
-    # OpenBLAS sizes its pool when torch loads it, so --threads must reach it through the environment first
+    """--threads, read before argparse runs: OpenBLAS must see it before torch loads."""
     argv = sys.argv[1:]
     for i, a in enumerate(argv):
         if a == "--threads" and i + 1 < len(argv):
@@ -51,21 +54,10 @@ def _threads_from_argv():
     return "2"
 
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", _threads_from_argv())
-if "OPENBLAS_CORETYPE" not in os.environ:
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            if " avx512f" in cpuinfo.read():
-                os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
-    except OSError:
-        pass
+openblas.configure(_threads_from_argv())
 
 import torch  # noqa: E402
 from torch import nn
-
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(HERE.parent / "model-goldens"))
 
 import shapes_data  # noqa: E402
 from kinema_goldens import safetensors_io  # noqa: E402

@@ -16,7 +16,7 @@ import java.util.Arrays;
 public final class RegressionCheck {
     /**
      * The default threshold. Re-renders on one backend are bit-identical; cpu against cuda-emu (a
-     * different summation order in every kernel) measured well above it on the regression set.
+     * different summation order in every kernel) measured 129 and 140 dB on two 25-step renders.
      */
     public static final double DEFAULT_PSNR_DB = 40.0;
 

@@ -1,0 +1,19 @@
+"""OpenBLAS settings for the PyTorch tools; call configure() before the first `import torch`.
+
+Debian's torch calls the system BLAS: install libopenblas0-pthread (the reference libblas3 is ~70x slower
+here). On AVX-512 OpenBLAS does not pick its SkylakeX kernels by itself, and it sizes its thread pool when
+torch loads it, so both are set through the environment first. (benchmarks/peers carry their own copy:
+those scripts run alone, extracted from the benchmarks jar.)
+"""
+import os
+
+
+def configure(threads):
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(threads))
+    if "OPENBLAS_CORETYPE" not in os.environ:
+        try:
+            with open("/proc/cpuinfo") as cpuinfo:
+                if " avx512f" in cpuinfo.read():
+                    os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
+        except OSError:
+            pass
