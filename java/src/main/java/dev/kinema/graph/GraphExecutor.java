@@ -7,6 +7,7 @@ import dev.kinema.InvalidArgumentException;
 import dev.kinema.Kinema;
 import dev.kinema.PreparedOp;
 import dev.kinema.Tensor;
+import dev.kinema.internal.ExclusiveUse;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,7 +35,8 @@ import java.util.Map;
  *
  * <p>Inputs and outputs are copied (host or device tensors of any runtime, checked by name, dtype and
  * shape before any native call). {@link #result} reads an output in place instead, until the next run.
- * Not thread-safe: one run at a time. Close the executor to free the arena, the uploaded weights and
+ * One run at a time: a run, profile or close from a second thread while one runs is refused with
+ * ConcurrentUseException. Close the executor to free the arena, the uploaded weights and
  * the prepared calls.
  */
 public final class GraphExecutor implements AutoCloseable {
@@ -55,6 +57,7 @@ public final class GraphExecutor implements AutoCloseable {
     private final DeviceStream stream;  // null on a runtime that cannot capture
     private final boolean captureEnabled;
     private CapturedGraph captured;
+    private final ExclusiveUse use = new ExclusiveUse("GraphExecutor");
     private boolean closed;
 
     /**
@@ -167,6 +170,12 @@ public final class GraphExecutor implements AutoCloseable {
      * @throws GraphException for a missing or unknown name or a wrong dtype or shape, before any native call
      */
     public void run(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+        try (ExclusiveUse.Held held = use.enter("run")) {
+            runAlone(inputs, outputs);
+        }
+    }
+
+    private void runAlone(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
         ensureOpen();
         Map<String, Tensor> in = inputs == null ? Map.of() : inputs;
         Map<String, Tensor> out = outputs == null ? Map.of() : outputs;
@@ -273,6 +282,12 @@ public final class GraphExecutor implements AutoCloseable {
      * before and after each one (slower than a plain run; for finding where the time goes).
      */
     public Profile profile(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
+        try (ExclusiveUse.Held held = use.enter("profile")) {
+            return profileAlone(inputs, outputs);
+        }
+    }
+
+    private Profile profileAlone(Map<String, Tensor> inputs, Map<String, Tensor> outputs) {
         ensureOpen();
         Map<String, Tensor> in = inputs == null ? Map.of() : inputs;
         Map<String, Tensor> out = outputs == null ? Map.of() : outputs;
@@ -309,6 +324,12 @@ public final class GraphExecutor implements AutoCloseable {
     /** Frees the prepared calls, the uploaded weights and the arena; idempotent. */
     @Override
     public void close() {
+        try (ExclusiveUse.Held held = use.enter("close")) {
+            closeAlone();
+        }
+    }
+
+    private void closeAlone() {
         if (closed) {
             return;
         }

@@ -9,6 +9,7 @@ import dev.kinema.graph.GraphExecutor;
 import dev.kinema.graph.MemoryPlan;
 import dev.kinema.graph.Profile;
 import dev.kinema.graph.Value;
+import dev.kinema.internal.ExclusiveUse;
 import dev.kinema.modelfile.GraphSnapshot;
 import dev.kinema.modelfile.ModelFile;
 import dev.kinema.modelfile.ModelFileException;
@@ -29,8 +30,9 @@ import java.util.Map;
  *
  * <p>Weights are uploaded once when the model is opened (a checkpoint that does not fit the config is
  * refused then, with every missing, unexpected and mis-shaped key in one report). A graph is planned
- * per input shape and kept, so a sampling loop replays the same plan every step. Not thread-safe:
- * use one Denoiser per thread, or synchronize.
+ * per input shape and kept, so a sampling loop replays the same plan every step. One call at a time:
+ * a call (or close) from a second thread while one runs is refused with ConcurrentUseException; use
+ * one Denoiser per thread.
  */
 public final class Denoiser implements AutoCloseable {
     /** Graphs kept per model (one per distinct input shape). */
@@ -42,6 +44,7 @@ public final class Denoiser implements AutoCloseable {
     private final Map<String, String> configs;
     private final String spatialAttention;
     private final Map<List<Long>, GraphExecutor> graphs = new LinkedHashMap<>(8, 0.75f, true);
+    private final ExclusiveUse use = new ExclusiveUse("Denoiser");
     private boolean closed;
 
     /** What a denoiser class contributes: its config checks, inputs and graph. */
@@ -266,6 +269,12 @@ public final class Denoiser implements AutoCloseable {
      * in diffusers' layouts; returns a new host tensor `output` with sample's shape.
      */
     public Tensor forward(Tensor sample, Tensor timestep, Tensor encoderHiddenStates) {
+        try (ExclusiveUse.Held held = use.enter("forward")) {
+            return forwardAlone(sample, timestep, encoderHiddenStates);
+        }
+    }
+
+    private Tensor forwardAlone(Tensor sample, Tensor timestep, Tensor encoderHiddenStates) {
         GraphExecutor exec = checkedExecutor(sample, timestep, encoderHiddenStates);
         try (Tensor x = Layouts.toChannelsLast(sample, DType.F32);
              Tensor t = timesteps(timestep, sample.dim(0));
@@ -283,11 +292,13 @@ public final class Denoiser implements AutoCloseable {
      * step's time goes, per node and per op family.
      */
     public Profile profile(Tensor sample, Tensor timestep, Tensor encoderHiddenStates) {
-        GraphExecutor exec = checkedExecutor(sample, timestep, encoderHiddenStates);
-        try (Tensor x = Layouts.toChannelsLast(sample, DType.F32);
-             Tensor t = timesteps(timestep, sample.dim(0));
-             Tensor ehs = Tensor.hostFromFloats(DType.F32, encoderHiddenStates.toFloats(), encoderHiddenStates.shape())) {
-            return exec.profile(Map.of("sample", x, "timestep", t, "encoder_hidden_states", ehs), Map.of());
+        try (ExclusiveUse.Held held = use.enter("profile")) {
+            GraphExecutor exec = checkedExecutor(sample, timestep, encoderHiddenStates);
+            try (Tensor x = Layouts.toChannelsLast(sample, DType.F32);
+                 Tensor t = timesteps(timestep, sample.dim(0));
+                 Tensor ehs = Tensor.hostFromFloats(DType.F32, encoderHiddenStates.toFloats(), encoderHiddenStates.shape())) {
+                return exec.profile(Map.of("sample", x, "timestep", t, "encoder_hidden_states", ehs), Map.of());
+            }
         }
     }
 
@@ -300,9 +311,11 @@ public final class Denoiser implements AutoCloseable {
      * few shapes are in use.
      */
     public GraphExecutor graphExecutor(long[] sampleShape, long[] contextShape) {
-        ensureOpen();
-        architecture.checkInputs(sampleShape, contextShape);
-        return executor(sampleShape, contextShape);
+        try (ExclusiveUse.Held held = use.enter("graphExecutor")) {
+            ensureOpen();
+            architecture.checkInputs(sampleShape, contextShape);
+            return executor(sampleShape, contextShape);
+        }
     }
 
     /** forward's argument checks; returns the executor for the inputs' shapes. */
@@ -401,11 +414,13 @@ public final class Denoiser implements AutoCloseable {
 
     @Override
     public void close() {
-        if (!closed) {
-            closed = true;
-            graphs.values().forEach(GraphExecutor::close);
-            graphs.clear();
-            weights.close();
+        try (ExclusiveUse.Held held = use.enter("close")) {
+            if (!closed) {
+                closed = true;
+                graphs.values().forEach(GraphExecutor::close);
+                graphs.clear();
+                weights.close();
+            }
         }
     }
 

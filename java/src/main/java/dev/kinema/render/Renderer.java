@@ -3,6 +3,7 @@ package dev.kinema.render;
 import dev.kinema.InvalidArgumentException;
 import dev.kinema.KinemaException;
 import dev.kinema.Tensor;
+import dev.kinema.internal.ExclusiveUse;
 import dev.kinema.sampling.VideoSampler;
 
 import java.nio.ByteBuffer;
@@ -18,7 +19,8 @@ import java.util.function.BooleanSupplier;
  * classifier-free guidance against the negative prompt. A pixel-space model's sample is the video
  * itself: [3, F, H, W] in [-1, 1].
  *
- * <p>Reusable across requests; one Renderer per thread (like the Denoiser and sampler under it).
+ * <p>Reusable across requests; one Renderer per thread (like the Denoiser and sampler under it): a
+ * render from a second thread while one runs is refused with ConcurrentUseException.
  * Frames beyond the model's trained count are sampled with sliding temporal windows of the trained
  * length overlapping by half.
  */
@@ -91,6 +93,7 @@ public final class Renderer {
 
     private final TextToVideoModel model;
     private final VideoSampler sampler;
+    private final ExclusiveUse use = new ExclusiveUse("Renderer");
 
     public Renderer(TextToVideoModel model) {
         if (model == null) {
@@ -119,6 +122,12 @@ public final class Renderer {
 
     /** Renders s; progress after every step (may be null); cancelled is polled between steps (may be null). */
     public Result render(RenderSettings s, VideoSampler.Progress progress, BooleanSupplier cancelled) {
+        try (ExclusiveUse.Held held = use.enter("render")) {
+            return renderAlone(s, progress, cancelled);
+        }
+    }
+
+    private Result renderAlone(RenderSettings s, VideoSampler.Progress progress, BooleanSupplier cancelled) {
         check(s);
         PromptEncoder encoder = model.encoder();
         int channels = CHANNELS;

@@ -6,6 +6,7 @@ import dev.kinema.InvalidArgumentException;
 import dev.kinema.Kinema;
 import dev.kinema.Prediction;
 import dev.kinema.Tensor;
+import dev.kinema.internal.ExclusiveUse;
 import dev.kinema.models.Denoiser;
 import dev.kinema.models.Layouts;
 
@@ -61,7 +62,8 @@ import java.util.function.BooleanSupplier;
  * with reconstruction guidance), small next to a forward. They combine with temporal windows (the
  * extra forward then runs over every window too).
  *
- * <p>Reusable across requests; not thread-safe (one sampler, like one Denoiser, per thread).
+ * <p>Reusable across requests; one request at a time (one sampler, like one Denoiser, per thread): a
+ * second thread's request while one runs is refused with ConcurrentUseException.
  * Progress is reported after every step; a request is cancelled between steps when `cancelled`
  * answers true (CancellationException).
  */
@@ -241,6 +243,7 @@ public final class VideoSampler {
     private final Kinema runtime;
     private final StepModel model;
     private final SchedulerConfig scheduler;
+    private final ExclusiveUse use = new ExclusiveUse("VideoSampler");
 
     public VideoSampler(Denoiser denoiser, SchedulerConfig scheduler) {
         this(denoiser.runtime(), StepModel.of(denoiser), scheduler);
@@ -255,6 +258,12 @@ public final class VideoSampler {
 
     /** Runs request; returns the final sample as a new host tensor [B, C, F, H, W]. */
     public Tensor sample(Request r, Progress progress, BooleanSupplier cancelled) {
+        try (ExclusiveUse.Held held = use.enter("sample")) {
+            return sampleAlone(r, progress, cancelled);
+        }
+    }
+
+    private Tensor sampleAlone(Request r, Progress progress, BooleanSupplier cancelled) {
         long[] s = r.latentShape();
         if (s.length != 5 || Arrays.stream(s).anyMatch(d -> d < 1)) {
             throw new InvalidArgumentException("VideoSampler.sample", "latentShape", "[B, C, F, H, W], all >= 1",
