@@ -38,6 +38,8 @@ public final class ModelFile implements AutoCloseable {
     public static final int FORMAT_VERSION = 1;
     /** The header (configs, graph, tensor table) of any real model fits in this. */
     static final long MAX_HEADER_BYTES = 256L << 20;
+    /** A FlatBuffer root offset and its 4-byte file identifier. */
+    static final long MIN_HEADER_BYTES = 8;
     static final int MAX_RANK = 8;
 
     /** A tensor of the file: where its bytes are. */
@@ -83,8 +85,8 @@ public final class ModelFile implements AutoCloseable {
             }
             MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
             long headerBytes = Integer.toUnsignedLong(mapped.get(ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0));
-            if (headerBytes > MAX_HEADER_BYTES || 4 + headerBytes > size) {
-                throw new ModelFileException(path, "header size", "at most " + Math.min(MAX_HEADER_BYTES, size - 4)
+            if (headerBytes < MIN_HEADER_BYTES || headerBytes > MAX_HEADER_BYTES || 4 + headerBytes > size) {
+                throw new ModelFileException(path, "header size", MIN_HEADER_BYTES + ".." + Math.min(MAX_HEADER_BYTES, size - 4)
                         + " bytes (the file has " + size + ")", headerBytes + " bytes");
             }
             ByteBuffer header = mapped.asSlice(4, headerBytes).asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
@@ -195,13 +197,14 @@ public final class ModelFile implements AutoCloseable {
             for (int j = 0; j < n.inputsLength(); j++) {
                 inputs.put(n.inputs(j).name(), n.inputs(j).value());
             }
-            long[] shape = new long[n.shapeLength()];
+            long[] shape = new long[rank(n.shapeLength(), "graph.nodes[" + i + "].shape")];
             for (int d = 0; d < shape.length; d++) {
                 shape[d] = n.shape(d);
             }
             nodes.add(new NodeRecord(n.name(), n.op(), inputs, attributes(n.attrsLength(), j -> n.attrs(j)), shape));
         }
-        long[] sample = new long[g.sampleShapeLength()], context = new long[g.contextShapeLength()];
+        long[] sample = new long[rank(g.sampleShapeLength(), "graph.sample_shape")];
+        long[] context = new long[rank(g.contextShapeLength(), "graph.context_shape")];
         for (int d = 0; d < sample.length; d++) {
             sample[d] = g.sampleShape(d);
         }
@@ -209,6 +212,14 @@ public final class ModelFile implements AutoCloseable {
             context[d] = g.contextShape(d);
         }
         return new GraphSnapshot(sample, context, nodes);
+    }
+
+    /** A shape's length from the header, checked before an array is sized by it. */
+    private int rank(int length, String field) {
+        if (length < 0 || length > MAX_RANK) {
+            throw new ModelFileException(file, field, "rank 0.." + MAX_RANK, "rank " + length);
+        }
+        return length;
     }
 
     private static Map<String, String> attributes(int count, java.util.function.IntFunction<Attribute> at) {

@@ -10,6 +10,9 @@ public record LatteConfig(int inChannels, int outChannels, int numAttentionHeads
                           String activationFn, double normEps, boolean normElementwiseAffine) {
     public static final String CLASS_NAME = "LatteTransformer3DModel";
 
+    /** Far above any published DiT (Latte-XL: 1152); keeps heads x head dim an int. */
+    static final long MAX_INNER_DIM = 1 << 16;
+
     public static LatteConfig read(ConfigReader c) {
         int in = c.integer("in_channels", 4);
         LatteConfig cfg = new LatteConfig(in, c.integer("out_channels", in), c.integer("num_attention_heads", 16),
@@ -23,6 +26,9 @@ public record LatteConfig(int inChannels, int outChannels, int numAttentionHeads
                 || cfg.activationFn.equals("geglu"), "activation_fn", "gelu-approximate, gelu or geglu", cfg.activationFn);
         c.require(cfg.numAttentionHeads >= 1 && cfg.attentionHeadDim >= 1, "num_attention_heads/attention_head_dim",
                 ">= 1", cfg.numAttentionHeads + "/" + cfg.attentionHeadDim);
+        c.require((long) cfg.numAttentionHeads * cfg.attentionHeadDim <= MAX_INNER_DIM, "num_attention_heads/attention_head_dim",
+                "an inner dim (heads x head dim) of at most " + MAX_INNER_DIM,
+                (long) cfg.numAttentionHeads * cfg.attentionHeadDim);
         c.require(cfg.innerDim() % 2 == 0 && cfg.innerDim() % 4 == 0, "attention_head_dim",
                 "an inner dim (heads x head dim) divisible by 4 (the 2D sincos table)", cfg.innerDim());
         c.require(cfg.patchSize >= 1, "patch_size", ">= 1", cfg.patchSize);

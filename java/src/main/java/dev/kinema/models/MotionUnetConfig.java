@@ -79,7 +79,9 @@ public record MotionUnetConfig(int inChannels, int outChannels, List<String> dow
                 "block_out_channels", n + " levels like down_block_types, up_block_types and the head counts",
                 channels.length + "/" + up.size() + "/" + heads.length + "/" + motionHeads.length);
         c.require(maxSeq >= 1, "motion_max_seq_length", ">= 1", maxSeq);
+        c.require(cfg.normNumGroups >= 1, "norm_num_groups", ">= 1", cfg.normNumGroups);
         for (int i = 0; i < n; i++) {
+            c.require(channels[i] >= 1, "block_out_channels[" + i + "]", ">= 1", channels[i]);
             String d = down.get(i), u = up.get(i);
             c.require(d.equals("CrossAttnDownBlockMotion") || d.equals("DownBlockMotion"), "down_block_types[" + i + "]",
                     "CrossAttnDownBlock{Motion,2D} or DownBlock{Motion,2D}", d);

@@ -38,6 +38,9 @@ public record Unet3dConfig(int inChannels, int outChannels, List<String> downBlo
                 downBlockTypes.size());
         c.require(upBlockTypes.size() == n, "up_block_types", n + " entries (one per block_out_channels)",
                 upBlockTypes.size());
+        // divisors first: the channel checks below take remainders by them
+        c.require(normNumGroups >= 1, "norm_num_groups", ">= 1", normNumGroups);
+        c.require(attentionHeadDim >= 1, "attention_head_dim", ">= 1", attentionHeadDim);
         for (int i = 0; i < n; i++) {
             String d = downBlockTypes.get(i), u = upBlockTypes.get(i);
             c.require(d.equals("CrossAttnDownBlock3D") || d.equals("DownBlock3D"), "down_block_types[" + i + "]",

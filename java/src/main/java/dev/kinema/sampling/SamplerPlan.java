@@ -81,6 +81,7 @@ public record SamplerPlan(Sampler sampler, double[] timesteps, List<DdimParams> 
         if (sampler == Sampler.DDIM || sampler == Sampler.DDPM) {
             double e = sampler == Sampler.DDPM ? 1.0 : eta;
             int[] ts = spacedTimesteps(cfg, count);
+            checkFirstTimestep(cfg, count, ts[0]);
             double[] model = new double[ts.length];
             List<DdimParams> steps = new ArrayList<>();
             for (int i = 0; i < ts.length; i++) {
@@ -94,6 +95,7 @@ public record SamplerPlan(Sampler sampler, double[] timesteps, List<DdimParams> 
             return new SamplerPlan(sampler, model, steps, 1.0);
         }
         double[] t = eulerTimesteps(cfg, count);
+        checkFirstTimestep(cfg, count, t[0]);
         double[] sigmas = new double[t.length + 1];
         double[] logSigmas = new double[n];
         for (int i = 0; i < n; i++) {
@@ -125,6 +127,15 @@ public record SamplerPlan(Sampler sampler, double[] timesteps, List<DdimParams> 
     }
 
     /** DDIMScheduler / DDPMScheduler.set_timesteps: integer timesteps, descending. */
+    /** Leading spacing adds steps_offset to every timestep: the first (largest) must stay a trained one. */
+    private static void checkFirstTimestep(SchedulerConfig cfg, int count, double first) {
+        if (first > cfg.numTrainTimesteps() - 1) {
+            throw new InvalidArgumentException("sampler", "steps", "a count whose first timestep stays below "
+                    + "num_train_timesteps " + cfg.numTrainTimesteps() + " with steps_offset " + cfg.stepsOffset()
+                    + " (leading spacing)", count + " (first timestep " + (long) first + ")");
+        }
+    }
+
     static int[] spacedTimesteps(SchedulerConfig cfg, int count) {
         int n = cfg.numTrainTimesteps();
         int[] out = new int[count];

@@ -21,6 +21,9 @@ public record SchedulerConfig(String className, int numTrainTimesteps, double be
                               int stepsOffset, boolean setAlphaToOne, boolean clipSample, double clipSampleRange,
                               boolean rescaleBetasZeroSnr, boolean useKarrasSigmas) {
 
+    /** Schedules are tables of this many entries at most (diffusers' models use 1000). */
+    public static final int MAX_TRAIN_TIMESTEPS = 100_000;
+
     /** diffusers' DDIMScheduler defaults. */
     public static SchedulerConfig defaults() {
         return new SchedulerConfig("DDIMScheduler", 1000, 0.0001, 0.02, NoiseSchedule.Betas.LINEAR, Prediction.EPS,
@@ -52,8 +55,11 @@ public record SchedulerConfig(String className, int numTrainTimesteps, double be
                 c.integer("steps_offset", 0), c.bool("set_alpha_to_one", true),
                 c.bool("clip_sample", ddpmLike && d.clipSample), c.number("clip_sample_range", 1.0),
                 c.bool("rescale_betas_zero_snr", false), c.bool("use_karras_sigmas", false));
-        c.require(cfg.numTrainTimesteps >= 2, "num_train_timesteps", ">= 2", cfg.numTrainTimesteps);
+        c.require(cfg.numTrainTimesteps >= 2 && cfg.numTrainTimesteps <= MAX_TRAIN_TIMESTEPS, "num_train_timesteps",
+                "2.." + MAX_TRAIN_TIMESTEPS, cfg.numTrainTimesteps);
         c.require(cfg.clipSampleRange > 0, "clip_sample_range", "> 0", cfg.clipSampleRange);
+        c.require(cfg.stepsOffset >= 0 && cfg.stepsOffset < cfg.numTrainTimesteps, "steps_offset",
+                "0.." + (cfg.numTrainTimesteps - 1) + " (below num_train_timesteps)", cfg.stepsOffset);
         return cfg;
     }
 

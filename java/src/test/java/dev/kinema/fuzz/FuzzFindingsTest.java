@@ -1,0 +1,80 @@
+package dev.kinema.fuzz;
+
+import com.code_intelligence.jazzer.driver.FuzzedDataProviderImpl;
+import dev.kinema.InvalidArgumentException;
+import dev.kinema.modelfile.ModelFile;
+import dev.kinema.modelfile.ModelFileException;
+import dev.kinema.models.ConfigReader;
+import dev.kinema.models.ModelConfigException;
+import dev.kinema.models.Unet3dConfig;
+import dev.kinema.sampling.SamplerPlan;
+import dev.kinema.sampling.SchedulerConfig;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Each input fuzzing found a bug with now ends in the typed error naming the field at fault. */
+class FuzzFindingsTest {
+    static final Path INPUTS = Path.of("src", "test", "resources", "dev", "kinema", "fuzz");
+
+    static String text(String path) throws IOException {
+        return Files.readString(INPUTS.resolve(path));
+    }
+
+    @Test
+    void unet3dNormNumGroupsZero() throws IOException {
+        ModelConfigException e = assertThrows(ModelConfigException.class, () -> Unet3dConfig.read(
+                ConfigReader.parse("fuzz", text("ConfigFuzzTestInputs/modelConfigs/unet3d_norm_num_groups_zero.json"))));
+        assertEquals("norm_num_groups", e.field());
+    }
+
+    @Test
+    void stepsOffsetPastTheSchedule() throws IOException {
+        ModelConfigException e = assertThrows(ModelConfigException.class, () -> SchedulerConfig.from(ConfigReader.parse(
+                "fuzz", text("ConfigFuzzTestInputs/schedulerConfig/steps_offset_past_the_schedule.json"))));
+        assertEquals("steps_offset", e.field());
+    }
+
+    @Test
+    void leadingSpacingWithAnOffsetCannotStepPastTheTable() {
+        // diffusers' own default for SD-style schedulers: leading + steps_offset 1; 1000 steps would start at 1000
+        SchedulerConfig cfg = SchedulerConfig.from(ConfigReader.parse("cfg",
+                "{\"timestep_spacing\": \"leading\", \"steps_offset\": 1}"));
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                () -> SamplerPlan.of(cfg, SamplerPlan.Sampler.DDIM, 1000, 0, 1));
+        assertEquals("steps", e.argument());
+        assertTrue(e.getMessage().contains("first timestep 1000"), e.getMessage());
+        SamplerPlan.of(cfg, SamplerPlan.Sampler.DDIM, 999, 0, 1);  // 998 * 1 + 1 = 999: the last trained step
+    }
+
+    @Test
+    void hugeNumTrainTimestepsIsRefusedBeforeTheTableIsMade() {
+        ModelConfigException e = assertThrows(ModelConfigException.class, () -> SchedulerConfig.from(
+                ConfigReader.parse("fuzz", "{\"num_train_timesteps\": 2000000000}")));
+        assertEquals("num_train_timesteps", e.field());
+    }
+
+    @Test
+    void modelFileHeaders() throws IOException {
+        ModelFileException shortHeader = assertThrows(ModelFileException.class,
+                () -> ModelFile.open(damaged("header_shorter_than_identifier")));
+        assertEquals("header size", shortHeader.field());
+        ModelFileException hugeShape = assertThrows(ModelFileException.class,
+                () -> ModelFile.open(damaged("node_shape_length_huge")));
+        assertTrue(hugeShape.field().matches("graph\\.nodes\\[\\d+]\\.shape"), hugeShape.field());
+    }
+
+    /** The file ModelFileFuzzTest makes of a seed input (replayed through Jazzer's data provider). */
+    static Path damaged(String seed) throws IOException {
+        byte[] input = Files.readAllBytes(INPUTS.resolve("ModelFileFuzzTestInputs/openDamaged/" + seed));
+        try (FuzzedDataProviderImpl data = FuzzedDataProviderImpl.withJavaData(input)) {
+            return ModelFileFuzzTest.damagedFile(data);
+        }
+    }
+}
