@@ -62,6 +62,9 @@ import java.util.function.BooleanSupplier;
  * with reconstruction guidance), small next to a forward. They combine with temporal windows (the
  * extra forward then runs over every window too).
  *
+ * <p>The model output and the latent are checked for NaN and infinities after every step
+ * ({@link NonFiniteValueException}, naming the step).
+ *
  * <p>Reusable across requests; one request at a time (one sampler, like one Denoiser, per thread): a
  * second thread's request while one runs is refused with ConcurrentUseException.
  * Progress is reported after every step; a request is cancelled between steps when `cancelled`
@@ -326,7 +329,8 @@ public final class VideoSampler {
                      latent[4]) : null;
              Tensor probe = reconstruct ? runtime.allocate(DType.F32, latent) : null;
              Tensor t = Tensor.host(DType.F32, rows);
-             Tensor ctx = contexts(r, guided)) {
+             Tensor ctx = contexts(r, guided);
+             FiniteCheck finite = new FiniteCheck()) {
             Pass pass = new Pass(modelIn, averaged, t, ctx, rows, batch, frames, window, r.overlap(), frameBytes);
             double[] timesteps = plan.timesteps();
             float[] ts = new float[(int) rows];
@@ -341,6 +345,7 @@ public final class VideoSampler {
                 Arrays.fill(ts, (float) timesteps[i]);
                 t.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(ts));
                 Tensor out = pass.predict(x);
+                finite.check(out, "model output", i + 1, last, timesteps[i]);
                 DdimParams p = plan.steps().get(i);
                 try (Tensor noise = p.eta() > 0 ? noise(r.seed(), i + 1, s) : null) {
                     if (reconstruct) {
@@ -354,6 +359,7 @@ public final class VideoSampler {
                     replaceKnown(x, given, known.indices(), s, r.seed(), KNOWN_FRAME_STREAM + i + 1, p.alphaS(), p.sigmaS(),
                             i == plan.steps().size() - 1);
                 }
+                finite.check(x, "latent", i + 1, last, timesteps[i]);
                 if (progress != null) {
                     progress.step(i + 1, last, (System.nanoTime() - start) / 1e9);
                 }
