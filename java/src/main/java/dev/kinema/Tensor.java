@@ -39,12 +39,25 @@ public final class Tensor implements AutoCloseable {
         this.parent = parent;
     }
 
+    /**
+     * Host memory from arena; the JVM's OutOfMemoryError for a size the machine cannot hold becomes a
+     * typed MemoryLimitException (an Error would end many services, and nothing was allocated).
+     */
+    static MemorySegment hostAllocate(Arena arena, long bytes, String op) {
+        try {
+            return arena.allocate(bytes, HOST_ALIGNMENT);
+        } catch (OutOfMemoryError e) {
+            throw new MemoryLimitException(op + ": cannot allocate " + bytes + " bytes of host memory (" + e.getMessage()
+                    + ")", bytes);
+        }
+    }
+
     /** A zero-filled host tensor with its own memory. */
     public static Tensor host(DType dtype, long... shape) {
         long[] checked = Shapes.checked("Tensor.host", shape, dtype);
         Arena arena = Arena.ofShared();
         try {
-            MemorySegment data = arena.allocate(Shapes.numel(checked) * dtype.byteSize(), HOST_ALIGNMENT);
+            MemorySegment data = hostAllocate(arena, Shapes.numel(checked) * dtype.byteSize(), "Tensor.host");
             return new Tensor(dtype, checked, null, arena, data, null);
         } catch (RuntimeException | Error e) {
             arena.close();
@@ -180,7 +193,7 @@ public final class Tensor implements AutoCloseable {
             return Elements.decode(segment, dtype, (int) numel);
         }
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment staging = arena.allocate(Math.max(1, byteSize()), HOST_ALIGNMENT);
+            MemorySegment staging = hostAllocate(arena, Math.max(1, byteSize()), "Tensor.toFloats");
             runtime.copyDeviceToHost(staging, segment, byteSize());
             return Elements.decode(staging, dtype, (int) numel);
         }
@@ -229,7 +242,7 @@ public final class Tensor implements AutoCloseable {
             runtime.copyDeviceToDevice(segment, src.segment, bytes);
         } else {
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment staging = arena.allocate(bytes, HOST_ALIGNMENT);
+                MemorySegment staging = hostAllocate(arena, bytes, "Tensor.copyFrom");
                 src.runtime.copyDeviceToHost(staging, src.segment, bytes);
                 runtime.copyHostToDevice(segment, staging, bytes);
             }

@@ -60,8 +60,29 @@ public final class RenderWriter {
             }
             files.put("frames", frameFiles);
             return files;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write render " + sub + ": " + e.getMessage(), e);
+        } catch (IOException | UncheckedIOException e) {
+            // a full disk or a file in the way: leave no render folder that looks complete
+            String removed = removeTree(sub) ? "partial files removed" : "partial files left: remove " + sub;
+            IOException cause = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+            throw new UncheckedIOException("cannot write render " + sub + " (" + removed + "): " + cause.getMessage(), cause);
+        } catch (RuntimeException e) {
+            removeTree(sub);
+            throw e;
+        }
+    }
+
+    /** Deletes dir and everything under it (links themselves, not their targets); false if some of it stayed. */
+    static boolean removeTree(Path dir) {
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return true;
+        }
+        try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+            return true;
+        } catch (IOException | UncheckedIOException e) {
+            return false;
         }
     }
 
