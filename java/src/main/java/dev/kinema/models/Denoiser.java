@@ -7,6 +7,7 @@ import dev.kinema.Tensor;
 import dev.kinema.graph.GraphBuilder;
 import dev.kinema.graph.GraphExecutor;
 import dev.kinema.graph.MemoryPlan;
+import dev.kinema.graph.MemoryPlanner;
 import dev.kinema.graph.Profile;
 import dev.kinema.graph.Value;
 import dev.kinema.internal.ExclusiveUse;
@@ -345,12 +346,27 @@ public final class Denoiser implements AutoCloseable {
         architecture.checkInputs(sampleShape, contextShape);
     }
 
+    /**
+     * Bytes of the activation arena a forward at these input shapes needs (the memory plan's peak),
+     * without allocating it: from the kept executor when there is one, else from a plan of a freshly
+     * built graph. For checking a request against the memory available before running it.
+     */
+    public long activationBytes(long[] sampleShape, long[] contextShape) {
+        try (ExclusiveUse.Held held = use.enter("activationBytes")) {
+            ensureOpen();
+            architecture.checkInputs(sampleShape, contextShape);
+            GraphExecutor kept = graphs.get(key(sampleShape, contextShape));
+            return kept != null ? kept.plan().peakBytes()
+                    : MemoryPlanner.plan(buildGraph(sampleShape, contextShape).build()).peakBytes();
+        }
+    }
+
     /** The memory plan of the graph for these input shapes (planning it if new). */
     public MemoryPlan plan(long[] sampleShape, long[] contextShape) {
         return graphExecutor(sampleShape, contextShape).plan();
     }
 
-    private GraphExecutor executor(long[] sample, long[] context) {
+    private static List<Long> key(long[] sample, long[] context) {
         List<Long> key = new java.util.ArrayList<>();
         for (long s : sample) {
             key.add(s);
@@ -358,6 +374,11 @@ public final class Denoiser implements AutoCloseable {
         for (long s : context) {
             key.add(s);
         }
+        return key;
+    }
+
+    private GraphExecutor executor(long[] sample, long[] context) {
+        List<Long> key = key(sample, context);
         GraphExecutor exec = graphs.get(key);
         if (exec == null) {
             exec = new GraphExecutor(buildGraph(sample, context).build(), runtime);

@@ -1,7 +1,9 @@
 package dev.kinema.render;
 
+import dev.kinema.Backend;
 import dev.kinema.InvalidArgumentException;
 import dev.kinema.KinemaException;
+import dev.kinema.MemoryBudget;
 import dev.kinema.Tensor;
 import dev.kinema.internal.ExclusiveUse;
 import dev.kinema.sampling.VideoSampler;
@@ -109,15 +111,29 @@ public final class Renderer {
 
     /**
      * Checks that s can be rendered with this model (its prompts' words, the frame size and count the
-     * denoiser takes) without running anything; throws InvalidArgumentException naming what is wrong.
+     * denoiser takes) without running anything; throws InvalidArgumentException naming what is wrong,
+     * or, on the host backends, MemoryLimitException when the planned activations and sampling buffers
+     * exceed {@link MemoryBudget#availableBytes()}.
      */
     public void check(RenderSettings s) {
         PromptEncoder encoder = model.encoder();
         encoder.tokenize(s.prompt());
         encoder.tokenize(s.negative());
         long rows = s.guidance() > 1.0 ? 2 : 1;
-        model.denoiser().checkInputs(new long[] {rows, CHANNELS, Math.min(s.frames(), model.frames()), s.size(), s.size()},
-                new long[] {rows, encoder.promptLength(), encoder.hiddenSize()});
+        long[] sample = {rows, CHANNELS, Math.min(s.frames(), model.frames()), s.size(), s.size()};
+        long[] context = {rows, encoder.promptLength(), encoder.hiddenSize()};
+        model.denoiser().checkInputs(sample, context);
+        Backend backend = model.denoiser().runtime().backend();
+        if (backend == Backend.CPU || backend == Backend.CUDA_EMU) {  // activations live in host memory
+            long activations = model.denoiser().activationBytes(sample, context);
+            // the latent, the guided model input, the window average and the host copies of a step, each
+            // at most rows x the whole video, counted generously
+            long video = (long) CHANNELS * s.frames() * s.size() * s.size() * Float.BYTES;
+            long buffers = 8 * rows * video;
+            MemoryBudget.require("Renderer.check: " + s.frames() + " frames of " + s.size() + "x" + s.size(),
+                    activations + buffers, "activations " + MemoryBudget.mib(activations) + " + sampling buffers "
+                            + MemoryBudget.mib(buffers));
+        }
     }
 
     /** Renders s; progress after every step (may be null); cancelled is polled between steps (may be null). */
