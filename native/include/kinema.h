@@ -410,6 +410,18 @@ typedef struct kn_timestep_embedding_params {
 
 int32_t kn_timestep_embedding(kn_context ctx, kn_stream stream, const kn_timestep_embedding_params *params);
 
+/* ---- fault injection, for tests of error paths ---------------------------------------------- */
+
+enum kn_fault_kind {
+    KN_FAULT_MALLOC = 0, /* kn_malloc fails with KN_ERR_OUT_OF_MEMORY */
+    KN_FAULT_LAUNCH = 1  /* an op call or kn_graph_launch fails with KN_ERR_DEVICE, after validation */
+};
+
+/* Arms one failure: the `after`-th call of that kind from now (1 = the next one), counted over all
+ * contexts of the process, fails as above with a last-error message saying it was injected, and the
+ * fault disarms. after = 0 disarms without failing. The library never arms a fault itself. */
+int32_t kn_debug_inject_fault(int32_t kind, int64_t after);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,7 @@
 
 #include "backend.h"
 #include "errors.h"
+#include "faults.h"
 #include "kinema.h"
 #include "plugins.h"
 #include "validate.h"
@@ -289,6 +290,11 @@ KN_EXPORT int32_t kn_malloc(kn_context ctx, int64_t bytes, void **out) {
         kn_set_error("kn_malloc: argument 'bytes': expected >= 0, got %lld", (long long)bytes);
         return KN_ERR_INVALID_ARGUMENT;
     }
+    if (kn_fault_fires(KN_FAULT_MALLOC)) {
+        kn_set_error("kn_malloc: injected fault: allocating %lld bytes on the %s backend failed", (long long)bytes,
+                     kn_backend_name(ctx->backend));
+        return KN_ERR_OUT_OF_MEMORY;
+    }
     kn_exec e = exec_of(ctx, nullptr);
     void *ptr = nullptr;
     int32_t status = ctx->ops->malloc(&e, bytes, &ptr);
@@ -466,6 +472,10 @@ KN_EXPORT int32_t kn_graph_launch(kn_context ctx, kn_graph graph, kn_stream stre
                      "launched into a capture");
         return KN_ERR_INVALID_ARGUMENT;
     }
+    if (kn_fault_fires(KN_FAULT_LAUNCH)) {
+        kn_set_error("kn_graph_launch: injected fault: the launch failed on the %s backend", kn_backend_name(ctx->backend));
+        return KN_ERR_DEVICE;
+    }
     kn_exec e = exec_of(ctx, stream);
     return ctx->ops->graph_launch(&e, graph->handle);
 }
@@ -512,6 +522,11 @@ KN_EXPORT int32_t kn_graph_destroy(kn_context ctx, kn_graph graph) {
         if (ctx->ops->name == nullptr) { /* a backend that lacks the op: an error, not a crash */      \
             kn_set_error("kn_" #name ": not implemented by the %s backend", kn_backend_name(ctx->backend)); \
             return KN_ERR_UNSUPPORTED;                                                                   \
+        }                                                                                                \
+        if (kn_fault_fires(KN_FAULT_LAUNCH)) {                                                           \
+            kn_set_error("kn_" #name ": injected fault: the launch failed on the %s backend",               \
+                         kn_backend_name(ctx->backend));                                                 \
+            return KN_ERR_DEVICE;                                                                        \
         }                                                                                                \
         kn_exec e = exec_of(ctx, stream);                                                                \
         return ctx->ops->name(&e, params);                                                               \

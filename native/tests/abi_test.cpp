@@ -126,8 +126,31 @@ static void test_handles(int32_t backend) {
                  (name + ": destroyed context refused").c_str());
 }
 
+// kn_debug_inject_fault: arguments checked; an armed fault fails exactly the n-th call of its kind,
+// with a message, then disarms; 0 disarms.
+static void test_fault_injection() {
+    expect_error(kn_debug_inject_fault(2, 1), "kind", "fault: unknown kind refused");
+    expect_error(kn_debug_inject_fault(KN_FAULT_MALLOC, -1), "after", "fault: negative count refused");
+    kn_context ctx = nullptr;
+    expect(kn_context_create(KN_BACKEND_CPU, 0, &ctx) == KN_OK, "fault: cpu context");
+    void *a = nullptr, *b = nullptr, *c = nullptr;
+    expect(kn_debug_inject_fault(KN_FAULT_MALLOC, 2) == KN_OK, "fault: armed for the 2nd allocation");
+    expect(kn_malloc(ctx, 64, &a) == KN_OK && a != nullptr, "fault: 1st allocation succeeds");
+    expect_error(kn_malloc(ctx, 64, &b), KN_ERR_OUT_OF_MEMORY, "injected fault", "fault: 2nd allocation fails",
+                 "kn_malloc");
+    expect(b == nullptr, "fault: the failed allocation returns NULL");
+    expect(kn_malloc(ctx, 64, &c) == KN_OK && c != nullptr, "fault: it fired once, the 3rd allocation succeeds");
+    expect(kn_debug_inject_fault(KN_FAULT_MALLOC, 1) == KN_OK && kn_debug_inject_fault(KN_FAULT_MALLOC, 0) == KN_OK,
+           "fault: armed, then disarmed");
+    void *d = nullptr;
+    expect(kn_malloc(ctx, 64, &d) == KN_OK, "fault: a disarmed fault does not fire");
+    for (void *p : {a, c, d}) kn_free(ctx, p);
+    kn_context_destroy(ctx);
+}
+
 int main() {
     test_library();
+    test_fault_injection();
     for (int32_t backend = 0; backend < KN_BACKEND_COUNT; ++backend) {
         int32_t devices = 0;
         if (kn_backend_probe(backend, &devices) == KN_OK) {

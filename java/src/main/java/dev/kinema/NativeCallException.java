@@ -16,6 +16,17 @@ public class NativeCallException extends KinemaException {
         this.status = status;
     }
 
+    private NativeCallException(String where, NativeCallException cause) {
+        super(where + ": " + cause.getMessage(), cause);
+        this.function = cause.function;
+        this.status = cause.status;
+    }
+
+    /** This failure with where it happened in front, e.g. the graph node whose call it was. */
+    public NativeCallException at(String where) {
+        return new NativeCallException(where, this);
+    }
+
     /** The C function that failed, e.g. {@code kn_conv_spatial}. */
     public String function() {
         return function;

@@ -5,6 +5,7 @@ import dev.kinema.DType;
 import dev.kinema.DeviceStream;
 import dev.kinema.InvalidArgumentException;
 import dev.kinema.Kinema;
+import dev.kinema.NativeCallException;
 import dev.kinema.PreparedOp;
 import dev.kinema.Tensor;
 import dev.kinema.internal.ExclusiveUse;
@@ -198,15 +199,26 @@ public final class GraphExecutor implements AutoCloseable {
     }
 
     private void runSteps() {
-        if (stream == null) {
-            for (PreparedOp step : steps) {
-                step.run();
+        int i = 0;
+        try {
+            if (stream == null) {
+                for (; i < steps.length; i++) {
+                    steps[i].run();
+                }
+            } else {
+                for (; i < steps.length; i++) {
+                    steps[i].run(stream);
+                }
             }
-        } else {
-            for (PreparedOp step : steps) {
-                step.run(stream);
-            }
+        } catch (NativeCallException e) {
+            throw e.at(where(i));
         }
+    }
+
+    /** "graph node NAME (op OP, step i of n)", for errors. */
+    private String where(int step) {
+        return "graph node " + stepNodes[step].name() + " (op " + stepNodes[step].op() + ", step " + (step + 1) + " of "
+                + steps.length + ")";
     }
 
     /** Captures the steps on the first call, then launches the graph (a failed capture is dropped). */
@@ -233,7 +245,11 @@ public final class GraphExecutor implements AutoCloseable {
                 }
             }
         }
-        captured.launch(stream);
+        try {
+            captured.launch(stream);
+        } catch (NativeCallException e) {
+            throw e.at("captured graph of " + steps.length + " steps");
+        }
     }
 
     /** Whether runs capture the node sequence into a graph (cuda, cuda-emu, unless turned off). */
@@ -300,11 +316,15 @@ public final class GraphExecutor implements AutoCloseable {
         List<Profile.Entry> entries = new ArrayList<>();
         for (int i = 0; i < steps.length; i++) {
             long start = System.nanoTime();
-            if (stream == null) {
-                steps[i].run();
-            } else {
-                steps[i].run(stream);
-                stream.synchronize();
+            try {
+                if (stream == null) {
+                    steps[i].run();
+                } else {
+                    steps[i].run(stream);
+                    stream.synchronize();
+                }
+            } catch (NativeCallException e) {
+                throw e.at(where(i));
             }
             runtime.synchronize();
             long nanos = System.nanoTime() - start;

@@ -2596,4 +2596,83 @@ public class kinema_h {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    private static final int KN_FAULT_MALLOC = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_fault_kind.KN_FAULT_MALLOC = 0
+     * }
+     */
+    public static int KN_FAULT_MALLOC() {
+        return KN_FAULT_MALLOC;
+    }
+    private static final int KN_FAULT_LAUNCH = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum kn_fault_kind.KN_FAULT_LAUNCH = 1
+     * }
+     */
+    public static int KN_FAULT_LAUNCH() {
+        return KN_FAULT_LAUNCH;
+    }
+
+    private static class kn_debug_inject_fault {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            kinema_h.C_INT,
+            kinema_h.C_INT,
+            kinema_h.C_LONG
+        );
+
+        public static final MemorySegment ADDR = kinema_h.findOrThrow("kn_debug_inject_fault");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t kn_debug_inject_fault(int32_t kind, int64_t after)
+     * }
+     */
+    public static FunctionDescriptor kn_debug_inject_fault$descriptor() {
+        return kn_debug_inject_fault.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t kn_debug_inject_fault(int32_t kind, int64_t after)
+     * }
+     */
+    public static MethodHandle kn_debug_inject_fault$handle() {
+        return kn_debug_inject_fault.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t kn_debug_inject_fault(int32_t kind, int64_t after)
+     * }
+     */
+    public static MemorySegment kn_debug_inject_fault$address() {
+        return kn_debug_inject_fault.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t kn_debug_inject_fault(int32_t kind, int64_t after)
+     * }
+     */
+    public static int kn_debug_inject_fault(int kind, long after) {
+        var mh$ = kn_debug_inject_fault.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("kn_debug_inject_fault", kind, after);
+            }
+            return (int)mh$.invokeExact(kind, after);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
 }
