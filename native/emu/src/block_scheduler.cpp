@@ -13,7 +13,13 @@
 
 namespace kn_emu::rt {
 
-Worker::~Worker() { free(dynamic_smem); }
+Worker::~Worker() {
+    if (guarded_region != nullptr) {
+        release_guarded_smem(*this);
+    } else {
+        free(dynamic_smem);
+    }
+}
 
 Worker &this_worker() {
     static thread_local std::unique_ptr<Worker> worker;
@@ -141,6 +147,7 @@ static void prepare_fibers(Worker &w, const kn_emu_launch_desc &launch, uint3 bl
 }
 
 static bool prepare_dynamic_smem(Worker &w, size_t bytes) {
+    if (guarded_shared_memory()) return prepare_guarded_smem(w, bytes);
     if (bytes > w.dynamic_smem_capacity) {
         const size_t capacity = (bytes + 4095) & ~size_t(4095);
         void *buffer = aligned_alloc(64, capacity);
@@ -180,7 +187,9 @@ bool run_block(Worker &w, const kn_emu_launch_desc &launch, const PoisonPlan &po
     w.ascending = (linear_block & 1) == 0;
     Fiber *first = w.fibers[w.ascending ? 0 : n - 1];
     w.in_block = true;
+    set_running_worker(&w);
     on_resumed(w, switch_context(first->context, nullptr));
+    set_running_worker(nullptr);
     w.in_block = false;
     if (w.failed) return false;
     if (w.live == 0) return true;

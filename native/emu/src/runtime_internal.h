@@ -149,6 +149,11 @@ struct Worker {
     std::string failure;
     unsigned char *dynamic_smem = nullptr;
     size_t dynamic_smem_capacity = 0;
+    // KN_EMU_CHECK_SHARED=1 (shared_memory_guard.cpp): dynamic shared memory ends at an inaccessible
+    // page, smem_guard, in a mapping of guarded_capacity + one page at guarded_region.
+    unsigned char *guarded_region = nullptr;
+    size_t guarded_capacity = 0;
+    unsigned char *smem_guard = nullptr;
     std::vector<ModuleTls> module_tls;
 
     ~Worker();
@@ -166,6 +171,14 @@ struct PoisonPlan {
 };
 
 Worker &this_worker();
+
+// Bounds checks of dynamic shared memory (shared_memory_guard.cpp), on when KN_EMU_CHECK_SHARED=1.
+bool guarded_shared_memory();
+// Points w.dynamic_smem at `bytes` (poisoned) ending at w's guard page; false if it cannot be mapped.
+bool prepare_guarded_smem(Worker &w, size_t bytes);
+void release_guarded_smem(Worker &w);
+// The worker whose block runs on this OS thread (nullptr between blocks), for the fault handler.
+void set_running_worker(Worker *w);
 
 // Runs one block to completion; false (with w.failure set) on deadlock or a kernel error.
 bool run_block(Worker &w, const kn_emu_launch_desc &launch, const PoisonPlan &poison, uint64_t linear_block);
