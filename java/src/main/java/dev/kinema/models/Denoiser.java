@@ -1,8 +1,10 @@
 package dev.kinema.models;
 
+import dev.kinema.Backend;
 import dev.kinema.DType;
 import dev.kinema.InvalidArgumentException;
 import dev.kinema.Kinema;
+import dev.kinema.MemoryBudget;
 import dev.kinema.Tensor;
 import dev.kinema.graph.GraphBuilder;
 import dev.kinema.graph.GraphExecutor;
@@ -173,6 +175,7 @@ public final class Denoiser implements AutoCloseable {
     /** Uploads every weight (through a probe graph), verifies the source, checks a stored graph. */
     private static Denoiser load(Kinema runtime, Architecture arch, WeightSource source, Map<String, String> configs,
                                  String spatialAttention, GraphSnapshot storedGraph) {
+        checkWeightsFit(runtime, source);
         Weights weights = new Weights(runtime, DType.F32, source);
         Denoiser d = new Denoiser(runtime, arch, weights, configs, spatialAttention);
         try {
@@ -194,6 +197,29 @@ public final class Denoiser implements AutoCloseable {
             d.close();
             throw e;
         }
+    }
+
+    /**
+     * A checkpoint or model file whose weights, as the f32 tensors the runtime holds, would not fit the
+     * host memory available (cpu and cuda-emu keep them in host memory) is refused before any is
+     * uploaded, with MemoryLimitException stating both sizes.
+     */
+    private static void checkWeightsFit(Kinema runtime, WeightSource source) {
+        if (!(source instanceof TrackedWeights stored)
+                || (runtime.backend() != Backend.CPU && runtime.backend() != Backend.CUDA_EMU)) {
+            return;  // random weights are sized by the graph; a GPU's weights live in device memory
+        }
+        long elements = 0;
+        for (String key : source.keys()) {
+            long[] shape = stored.storedShape(key);
+            long n = 1;
+            for (long d : shape == null ? new long[0] : shape) {
+                n = Math.multiplyHigh(n, d) != 0 ? Long.MAX_VALUE / 8 : n * d;
+            }
+            elements = Math.min(Long.MAX_VALUE / 8, elements + n);
+        }
+        MemoryBudget.require("Denoiser.open: " + source.source(), elements * Float.BYTES,
+                "f32 weights, " + elements + " parameters");
     }
 
     /**

@@ -55,6 +55,21 @@ class MemoryLimitTest {
     }
 
     @Test
+    void aModelWhoseWeightsDoNotFitIsRefusedBeforeAnyIsUploaded() {
+        try (Kinema rt = Kinema.open(Backend.CPU)) {
+            System.setProperty(MemoryBudget.LIMIT_PROPERTY, "1m");
+            MemoryLimitException e = assertThrows(MemoryLimitException.class,
+                    () -> dev.kinema.models.Denoiser.open(rt, MODEL.resolve("unet")));
+            // the embedded U-Net: 1,734,499 parameters (models/README.md: 1.73 M), 6.94 MB as f32
+            assertTrue(e.getMessage().startsWith("Denoiser.open: "), e.getMessage());
+            assertTrue(e.getMessage().contains("(f32 weights, 1734499 parameters)"), e.getMessage());
+            assertTrue(e.bytes() > 6_900_000 && e.bytes() < 7_000_000, "estimate " + e.bytes());
+            System.setProperty(MemoryBudget.LIMIT_PROPERTY, "64m");
+            dev.kinema.models.Denoiser.open(rt, MODEL.resolve("unet")).close();
+        }
+    }
+
+    @Test
     void theLimitPropertyIsParsedOrRefused() {
         System.setProperty(MemoryBudget.LIMIT_PROPERTY, "3k");
         assertEquals(3072, MemoryBudget.availableBytes());
