@@ -24,7 +24,7 @@ public final class MemoryBudget {
     /** Where availableBytes comes from, for error messages. */
     public static String describe() {
         long limit = limit(), available = memAvailable();
-        if (limit <= available) {
+        if (limit != Long.MAX_VALUE && limit <= available) {
             return LIMIT_PROPERTY + " = " + mib(limit);
         }
         return available == Long.MAX_VALUE ? "no limit known" : "MemAvailable " + mib(available);
