@@ -7,8 +7,11 @@
 // __trap(): the launch then returns an error instead of the process dying. Any other SIGSEGV goes to
 // the handler that was installed before (a JVM's, for instance), so the check is off by default and
 // meant for the emulator's own and the kernels' test programs (CMake sets it for their ctest runs).
-// Not caught: accesses before the start of the buffer, past the guard page, or to static __shared__
-// variables (they live in the thread's TLS block).
+// Not caught here: accesses before the start of the buffer, past the guard page, or to static
+// __shared__ variables (they live in the thread's TLS block). Those are fixed-size arrays, which a build
+// with -fsanitize=bounds checks (kernels/CMakeLists.txt: kinema_cuda_emu_checked); when UBSan stops the
+// process for one, the death callback registered here adds the kernel, block and thread to its report.
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +71,29 @@ void on_segv(int sig, siginfo_t *info, void *context) {
     pass_on(sig, info, context);
 }
 
+// Runs when a sanitizer ends the process (the -fsanitize=bounds build): its report names the source
+// line; this names the emulated kernel, block and thread that were running it.
+void on_sanitizer_death() {
+    Worker *w = t_running;
+    if (w == nullptr || !w->in_block) return;
+    const uint3 t = kn_emu::this_thread()->thread_idx;
+    char line[512];
+    const int n = snprintf(line, sizeof line,
+                           "cuda-emu: the error above was raised by kernel '%s', block (%u,%u,%u), thread (%u,%u,%u)\n",
+                           w->launch->kernel_name, w->block_idx.x, w->block_idx.y, w->block_idx.z, t.x, t.y, t.z);
+    if (n > 0) (void)!write(2, line, static_cast<size_t>(n) < sizeof line ? n : sizeof line - 1);
+}
+
+// UBSan is loaded only with the checked kernels (and not into the global namespace): ask for it by name.
+void register_sanitizer_death_callback() {
+    void *ubsan = dlopen("libubsan.so.1", RTLD_NOW | RTLD_NOLOAD);
+    if (ubsan == nullptr) return;
+    using SetDeathCallback = void (*)(void (*)());
+    auto set = reinterpret_cast<SetDeathCallback>(dlsym(ubsan, "__sanitizer_set_death_callback"));
+    if (set != nullptr) set(on_sanitizer_death);
+    dlclose(ubsan);  // RTLD_NOLOAD took a reference; the library stays loaded by its user
+}
+
 void install_handler() {
     struct sigaction action {};
     action.sa_sigaction = on_segv;
@@ -76,6 +102,7 @@ void install_handler() {
     action.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&action.sa_mask);
     sigaction(SIGSEGV, &action, &g_previous);
+    register_sanitizer_death_callback();
 }
 }  // namespace
 
