@@ -21,6 +21,11 @@ import java.util.Map;
 public final class ConfigReader {
     /** config.json files are small; a larger one is refused before it is parsed. */
     static final long MAX_CONFIG_BYTES = 1L << 20;
+    /**
+     * Most layers (per block, or in all) a config may ask for: published models use 1-28; a corrupt
+     * count must not size the parser's arrays or the graph builder's loops.
+     */
+    static final int MAX_LAYERS = 256;
 
     private final String source;
     private final Map<String, Object> fields;

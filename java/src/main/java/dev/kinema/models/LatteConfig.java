@@ -33,7 +33,8 @@ public record LatteConfig(int inChannels, int outChannels, int numAttentionHeads
                 "an inner dim (heads x head dim) divisible by 4 (the 2D sincos table)", cfg.innerDim());
         c.require(cfg.patchSize >= 1, "patch_size", ">= 1", cfg.patchSize);
         c.require(cfg.sampleSize >= cfg.patchSize, "sample_size", ">= patch_size", cfg.sampleSize);
-        c.require(cfg.numLayers >= 1, "num_layers", ">= 1", cfg.numLayers);
+        c.require(cfg.numLayers >= 1 && cfg.numLayers <= ConfigReader.MAX_LAYERS, "num_layers",
+                "1.." + ConfigReader.MAX_LAYERS, cfg.numLayers);
         c.require(cfg.videoLength >= 1, "video_length", ">= 1", cfg.videoLength);
         c.require(c.integer("cross_attention_dim", cfg.innerDim()) == cfg.innerDim(), "cross_attention_dim",
                 "the inner dim " + cfg.innerDim() + " (the caption projection's width)", c.integer("cross_attention_dim", 0));

@@ -94,7 +94,8 @@ public record MotionUnetConfig(int inChannels, int outChannels, List<String> dow
             c.require(motionHeads[i] >= 1 && channels[i] % motionHeads[i] == 0, "motion_num_attention_heads[" + i + "]",
                     "a divisor of " + channels[i], motionHeads[i]);
         }
-        c.require(cfg.layersPerBlock >= 1, "layers_per_block", ">= 1", cfg.layersPerBlock);
+        c.require(cfg.layersPerBlock >= 1 && cfg.layersPerBlock <= ConfigReader.MAX_LAYERS, "layers_per_block",
+                "1.." + ConfigReader.MAX_LAYERS, cfg.layersPerBlock);
         return cfg;
     }
 

@@ -20,6 +20,8 @@ public record SpatioTemporalBlockConfig(int inChannels, int outChannels, int tem
         String name = c.string("_class_name", null);
         c.require(CLASS_NAME.equals(name), "_class_name", "\"" + CLASS_NAME + "\"", name);
         int layers = c.integer("num_layers", 1);
+        // checked before transformer_layers_per_block's default array is sized by it
+        c.require(layers >= 1 && layers <= ConfigReader.MAX_LAYERS, "num_layers", "1.." + ConfigReader.MAX_LAYERS, layers);
         SpatioTemporalBlockConfig cfg = new SpatioTemporalBlockConfig(c.integer("in_channels", 0),
                 c.integer("out_channels", 0), c.integer("temb_channels", 0), layers,
                 c.ints("transformer_layers_per_block", layers, repeat(1, layers)), c.integer("num_attention_heads", 1),

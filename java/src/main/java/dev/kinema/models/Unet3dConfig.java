@@ -52,7 +52,8 @@ public record Unet3dConfig(int inChannels, int outChannels, List<String> downBlo
             c.require(blockOutChannels[i] % attentionHeadDim == 0, "block_out_channels[" + i + "]",
                     "a multiple of attention_head_dim " + attentionHeadDim, blockOutChannels[i]);
         }
-        c.require(layersPerBlock >= 1, "layers_per_block", ">= 1", layersPerBlock);
+        c.require(layersPerBlock >= 1 && layersPerBlock <= ConfigReader.MAX_LAYERS, "layers_per_block",
+                "1.." + ConfigReader.MAX_LAYERS, layersPerBlock);
         c.require(downsamplePadding == 1, "downsample_padding", "1 (the 3x3 stride-2 conv with padding 1)",
                 downsamplePadding);
         c.require(inChannels >= 1 && outChannels >= 1, "in_channels/out_channels", ">= 1", inChannels + "/" + outChannels);

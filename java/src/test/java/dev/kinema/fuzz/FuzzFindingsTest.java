@@ -37,6 +37,15 @@ class FuzzFindingsTest {
     }
 
     @Test
+    void spatioTemporalNumLayersHugeIsRefusedBeforeItSizesAnArray() throws IOException {
+        // found as a 'slow unit': its 199,999,999 layers sized an 800 MB default array, and the error
+        // came seconds later from another field (num_attention_heads)
+        ModelConfigException e = assertThrows(ModelConfigException.class, () -> dev.kinema.models.SpatioTemporalBlockConfig
+                .read(ConfigReader.parse("fuzz", text("ConfigFuzzTestInputs/modelConfigs/spatiotemporal_num_layers_huge.json"))));
+        assertEquals("num_layers", e.field());
+    }
+
+    @Test
     void stepsOffsetPastTheSchedule() throws IOException {
         ModelConfigException e = assertThrows(ModelConfigException.class, () -> SchedulerConfig.from(ConfigReader.parse(
                 "fuzz", text("ConfigFuzzTestInputs/schedulerConfig/steps_offset_past_the_schedule.json"))));
