@@ -6,9 +6,6 @@ import dev.kinema.Tensor;
 import dev.kinema.models.Denoiser;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,8 +19,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * keep committed, and levels off (about 225-255 MB here from 100 to 800 denoiser cycles).
  */
 class LeakCyclesTest {
-    static final Path LATTE = Path.of("src", "test", "resources", "models", "latte");
-
     @Test
     void tenThousandRuntimeCyclesKeepResidentMemoryFlat() {
         int warmup = 1_000, cycles = 10_000;
@@ -48,7 +43,7 @@ class LeakCyclesTest {
     }
 
     @Test
-    void denoiserSessionCyclesKeepResidentMemoryFlat() throws IOException {
+    void denoiserSessionCyclesKeepResidentMemoryFlat() {
         int warmup = 20, cycles = 200;
         ProcessMemory before = null;
         float[] first = null;
@@ -56,11 +51,8 @@ class LeakCyclesTest {
             if (cycle == warmup) {
                 before = ProcessMemory.now();
             }
-            try (Kinema rt = Kinema.open(Backend.CPU); Denoiser d = Denoiser.open(rt, LATTE);
-                 dev.kinema.io.Safetensors.Contents io = dev.kinema.io.Safetensors.read(LATTE.resolve("io.safetensors"));
-                 Tensor out = d.forward(io.tensors().get("sample"), io.tensors().get("timestep"),
-                         io.tensors().get("encoder_hidden_states"))) {
-                float[] y = out.toFloats();
+            try (Kinema rt = Kinema.open(Backend.CPU); Denoiser d = Denoiser.open(rt, FaultInjectionTest.LATTE)) {
+                float[] y = FaultInjectionTest.forward(d);  // the test Latte on its recorded inputs
                 if (first == null) {
                     first = y;
                 } else {
