@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "gemm_epilogue.h"
+#include "parallel.h"
 #include "tap_gemm.h"
 
 namespace kinema::cpu {
@@ -31,9 +32,11 @@ struct Geometry {
 
 class PaddedRows {
 public:
-    PaddedRows(float *buffer, const Geometry &g) : buffer_(buffer), g_(g), tags_(size_t(g.kt) * g.kh, -1) {
+    // tags: kt * kh entries of the calling thread's scratch
+    PaddedRows(float *buffer, int64_t *tags, const Geometry &g) : buffer_(buffer), g_(g), tags_(tags) {
         const int64_t pad = g.kw / 2, row_floats = g.padded_w * g.ci;
-        for (size_t slot = 0; slot < tags_.size(); ++slot) {
+        for (size_t slot = 0; slot < size_t(g.kt) * g.kh; ++slot) {
+            tags_[slot] = -1;
             float *row = buffer_ + int64_t(slot) * row_floats;
             std::fill(row, row + pad * g.ci, 0.0f);
             std::fill(row + (pad + g.w) * g.ci, row + row_floats, 0.0f);
@@ -55,7 +58,7 @@ public:
 private:
     float *buffer_;
     const Geometry &g_;
-    std::vector<int64_t> tags_;
+    int64_t *tags_;
 };
 
 }  // namespace
@@ -89,11 +92,16 @@ int32_t conv3d(const kn_exec &e, const kn_conv3d_params &p, Isa isa) {
 
     const int64_t weight_floats = packed_weight_floats(g.co, g.ci, taps, gemm.block_channels);
     const int64_t per_thread = int64_t(g.kt) * g.kh * g.padded_w * g.ci + int64_t(gemm.max_pixels) * nb;
+    // Per thread, after everything else and 64-byte aligned: the row cache's tags (kt*kh int64) and one
+    // output row's input-row and weight pointers (2*taps); 2 floats per 8-byte entry.
+    const auto round16 = [](int64_t floats) { return (floats + 15) / 16 * 16; };
+    const int64_t book_floats = round16(2 * (int64_t(g.kt) * g.kh + 2 * int64_t(taps)));
     // Zeros for the bias of every tap call after the first.
-    Scratch scratch(weight_floats + 2 * blocks * nb + threads * per_thread);
+    const int64_t book_offset = round16(weight_floats + 2 * blocks * nb + threads * per_thread);
+    Scratch scratch(book_offset + threads * book_floats);
     if (scratch.data() == nullptr) {
         kn_set_error("kn_conv3d: out of host memory for %lld floats of packed weights and padded rows",
-                     (long long)(weight_floats + 2 * blocks * nb + threads * per_thread));
+                     (long long)(book_offset + threads * book_floats));
         return KN_ERR_OUT_OF_MEMORY;
     }
     float *packed = scratch.data();
@@ -107,17 +115,18 @@ int32_t conv3d(const kn_exec &e, const kn_conv3d_params &p, Isa isa) {
     auto *y = static_cast<float *>(p.y.data);
     const int pt = g.kt / 2, ph = g.kh / 2;
 
-#pragma omp parallel num_threads(threads)
-    {
+    parallel_region(threads, [&] {
 #pragma omp for schedule(static)
         for (int64_t blk = 0; blk < blocks; ++blk)
             pack_weights(static_cast<const float *>(p.w.data), g.co, g.ci, taps, gemm.block_channels, blk, blk + 1,
                          packed);
 
         float *mine = zeros + blocks * nb + omp_get_thread_num() * per_thread;
-        PaddedRows padded(mine, g);
+        float *book = scratch.data() + book_offset + omp_get_thread_num() * book_floats;
+        PaddedRows padded(mine, reinterpret_cast<int64_t *>(book), g);
         float *partial = mine + int64_t(g.kt) * g.kh * g.padded_w * g.ci;
-        std::vector<const float *> a_row(static_cast<size_t>(taps)), w_tap(static_cast<size_t>(taps));
+        const float **a_row = reinterpret_cast<const float **>(book + 2 * int64_t(g.kt) * g.kh);
+        const float **w_tap = a_row + taps;
         TapTile tile;
         tile.ci = g.ci;
         tile.a_stride = g.ci;
@@ -189,7 +198,7 @@ int32_t conv3d(const kn_exec &e, const kn_conv3d_params &p, Isa isa) {
                 }
             }
         }
-    }
+    });
     return KN_OK;
 }
 

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "tap_gemm.h"
+#include "parallel.h"
 
 namespace kinema::cpu {
 namespace {
@@ -119,8 +120,7 @@ int32_t conv_spatial(const kn_exec &e, const kn_conv_spatial_params &p, Isa isa)
     const auto *residual = static_cast<const float *>(p.residual.data);
     auto *y = static_cast<float *>(p.y.data);
 
-#pragma omp parallel num_threads(threads)
-    {
+    parallel_region(threads, [&] {
 #pragma omp for schedule(static)
         for (int64_t blk = 0; blk < blocks; ++blk)
             pack_weights(static_cast<const float *>(p.w.data), g.co, g.ci, g.taps, gemm.block_channels, blk, blk + 1,
@@ -171,7 +171,7 @@ int32_t conv_spatial(const kn_exec &e, const kn_conv_spatial_params &p, Isa isa)
             const float *residual_row = residual != nullptr ? residual + first_pixel * g.co + blk * nb : nullptr;
             run_tiles(gemm, tile, pixels, a_row, residual_row, y + first_pixel * g.co + blk * nb, g.co);
         }
-    }
+    });
     return KN_OK;
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "tap_gemm.h"
+#include "parallel.h"
 
 namespace kinema::cpu {
 
@@ -43,8 +44,7 @@ int32_t conv_temporal(const kn_exec &e, const kn_conv_temporal_params &p, Isa is
     const auto *residual = static_cast<const float *>(p.residual.data);
     auto *y = static_cast<float *>(p.y.data);
 
-#pragma omp parallel num_threads(threads)
-    {
+    parallel_region(threads, [&] {
 #pragma omp for schedule(static)
         for (int64_t blk = 0; blk < blocks; ++blk)
             pack_weights(static_cast<const float *>(p.w.data), co, ci, 3, gemm.block_channels, blk, blk + 1, packed);
@@ -85,7 +85,7 @@ int32_t conv_temporal(const kn_exec &e, const kn_conv_temporal_params &p, Isa is
                 gemm.kernel(tile);
             }
         }
-    }
+    });
     return KN_OK;
 }
 

@@ -19,6 +19,7 @@
 #include <cstdint>
 
 #include "cpu_ops.h"
+#include "parallel.h"
 
 // GCC 12 warns about the deliberately undefined pass-through operand inside its own _mm512_max_ps.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -240,13 +241,12 @@ int32_t ddim_step(const kn_exec &e, const kn_ddim_step_params &p, Isa isa) {
         return KN_OK;
     }
     const int64_t lines = (n + kLine - 1) / kLine;
-#pragma omp parallel num_threads(threads)
-    {
+    parallel_region(threads, [&] {
         const int64_t id = omp_get_thread_num(), count = omp_get_num_threads();
         const int64_t begin = std::min(n, lines * id / count * kLine);
         const int64_t end = std::min(n, lines * (id + 1) / count * kLine);
         step(k, s, begin, end, stream);
-    }
+    });
     return KN_OK;
 }
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "broadcast.h"
+#include "parallel.h"
 #include "elementwise_ops.h"
 #include "norm_simd.h"
 
@@ -171,12 +172,14 @@ int32_t elementwise(const kn_exec &e, const kn_elementwise_params &p, Isa isa) {
     const int64_t bytes = numel * 4 * (binary ? 3 : 2);
     const bool stream = bytes >= kStreamingBytes && reinterpret_cast<uintptr_t>(y) % 64 == 0 && inner % 16 == 0;
     const int threads = std::max(1, e.num_threads);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && numel >= 65536)
-    for (int64_t it = 0; it < items; ++it) {
-        const int64_t r = it / chunks_per_row, c0 = (it % chunks_per_row) * kChunk;
-        const int64_t n = std::min(kChunk, inner - c0), base = r * inner + c0;
-        run_row(isa, k, x + base, z ? z + (r / middle) * inner + c0 : nullptr, y + base, n, stream);
-    }
+    parallel_region(threads > 1 && numel >= 65536 ? threads : 1, [&] {
+#pragma omp for schedule(static)
+        for (int64_t it = 0; it < items; ++it) {
+            const int64_t r = it / chunks_per_row, c0 = (it % chunks_per_row) * kChunk;
+            const int64_t n = std::min(kChunk, inner - c0), base = r * inner + c0;
+            run_row(isa, k, x + base, z ? z + (r / middle) * inner + c0 : nullptr, y + base, n, stream);
+        }
+    });
     return KN_OK;
 }
 

@@ -9,14 +9,14 @@
 // over 4 x 21 MB, so compute bound; at ~460 GFLOP/s (2 cores x 2 FMA pipes) >= 47 ms of FMA. The
 // 64 x 64 exps per 64x64 tile (~15 vector ops per 16) add ~15% to the FMA work.
 #include "frame_attention.h"
+#include "parallel.h"
+#include "thread_scratch.h"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <new>
-#include <vector>
 
 namespace kinema::cpu {
 
@@ -76,16 +76,16 @@ int32_t attention(const kn_exec &e, const kn_attention_params &p, Isa isa) {
     const int threads = int(std::max<int64_t>(1, std::min<int64_t>(e.num_threads, tasks)));
     bool out_of_memory = false;
 
-#pragma omp parallel num_threads(threads)
-    {
-        std::vector<float> scratch;
-        std::vector<int> list;
-        bool ok = true;
-        try {
-            scratch.resize(size_t(scratch_floats));
-            list.resize(size_t(std::max<int64_t>(2, kv_frames)));
-        } catch (const std::bad_alloc &) {
-            ok = false;
+    parallel_region(threads, [&] {
+        // zeroed like the value-initialised vectors they replace
+        const int64_t list_size = std::max<int64_t>(2, kv_frames);
+        float *scratch = thread_scratch_of<float>(ScratchSlot::attention, scratch_floats);
+        int *list = thread_scratch_of<int>(ScratchSlot::attention_list, list_size);
+        const bool ok = scratch != nullptr && list != nullptr;
+        if (ok) {
+            std::fill(scratch, scratch + scratch_floats, 0.0f);
+            std::fill(list, list + list_size, 0);
+        } else {
 #pragma omp atomic write
             out_of_memory = true;
         }
@@ -96,7 +96,7 @@ int32_t attention(const kn_exec &e, const kn_attention_params &p, Isa isa) {
         blk.kv_stride = token;
         blk.frame_stride = frame_stride;
         blk.scale = float(p.scale);
-        blk.frames = list.data();
+        blk.frames = list;
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; ++task) {
             if (!ok) continue;
@@ -119,9 +119,9 @@ int32_t attention(const kn_exec &e, const kn_attention_params &p, Isa isa) {
             const int64_t kv_off = b * kv_frames * frame_stride + head * dim;
             blk.k = k + kv_off;
             blk.v = v + kv_off;
-            kernel(blk, scratch.data());
+            kernel(blk, scratch);
         }
-    }
+    });
     if (out_of_memory) {
         kn_set_error("kn_attention: out of host memory for %lld floats of scratch per thread",
                      (long long)scratch_floats);

@@ -15,10 +15,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <vector>
 
 #include "norm_ops.h"
+#include "parallel.h"
 #include "norm_simd.h"
+#include "thread_scratch.h"
 
 namespace kinema::cpu {
 namespace {
@@ -161,28 +162,45 @@ int32_t group_norm(const kn_exec &e, const kn_group_norm_params &p, Isa isa) {
     const int64_t chunks = (positions + chunk_rows - 1) / chunk_rows, tasks = domains * chunks;
     const bool parallel = threads > 1 && domains * positions * C >= 32768;  // small calls stay on one thread
 
-    std::vector<double> sums(size_t(tasks * 2 * C));
-#pragma omp parallel num_threads(threads) if (parallel)
-    {
-        std::vector<float> s1(static_cast<size_t>(C)), s2(static_cast<size_t>(C));
+    // Scratch reused across calls (thread_scratch.h): partial sums per task, then the per-channel tables.
+    double *sums = thread_scratch_of<double>(ScratchSlot::norm_sums, tasks * 2 * C);
+    auto *tables = static_cast<char *>(thread_scratch(ScratchSlot::norm_tables,
+                                                      size_t(2 * C) * sizeof(double) + size_t(3 * domains * C) * sizeof(float)));
+    if (sums == nullptr || tables == nullptr) {
+        kn_set_error("kn_group_norm: out of host memory for %lld doubles of partial sums", (long long)(tasks * 2 * C));
+        return KN_ERR_OUT_OF_MEMORY;
+    }
+    std::fill(sums, sums + tasks * 2 * C, 0.0);
+    bool out_of_memory = false;
+    parallel_region(parallel ? threads : 1, [&] {
+        float *s1 = thread_scratch_of<float>(ScratchSlot::norm_rows, 2 * C), *s2 = s1 == nullptr ? nullptr : s1 + C;
+        if (s1 == nullptr) {
+#pragma omp atomic write
+            out_of_memory = true;
+        }
 #pragma omp for schedule(static)
         for (int64_t task = 0; task < tasks; ++task) {
+            if (s1 == nullptr) continue;
             const int64_t d = task / chunks, begin = (task % chunks) * chunk_rows;
             const int64_t end = std::min(positions, begin + chunk_rows);
             const float *base = x + d * positions * C, *k = base;  // shift: the domain's first position
             double *t1 = &sums[size_t(task * 2 * C)], *t2 = t1 + C;
             for (int64_t r = begin; r < end; r += kSubRows) {
-                std::fill(s1.begin(), s1.end(), 0.0f);
-                std::fill(s2.begin(), s2.end(), 0.0f);
-                accumulate(isa, base + r * C, std::min(kSubRows, end - r), C, k, s1.data(), s2.data());
+                std::fill(s1, s1 + C, 0.0f);
+                std::fill(s2, s2 + C, 0.0f);
+                accumulate(isa, base + r * C, std::min(kSubRows, end - r), C, k, s1, s2);
                 for (int64_t c = 0; c < C; ++c) t1[c] += s1[size_t(c)], t2[c] += s2[size_t(c)];
             }
         }
-    }
+    });
 
     // Fold (double): per channel mean_c and M2_c, merged per group; then per-channel affine factors.
-    std::vector<float> mean(size_t(domains * C)), scale(size_t(domains * C)), shift(size_t(domains * C));
-    std::vector<double> channel_mean(static_cast<size_t>(C)), channel_m2(static_cast<size_t>(C));
+    if (out_of_memory) {
+        kn_set_error("kn_group_norm: out of host memory for %lld floats of row sums per thread", (long long)(2 * C));
+        return KN_ERR_OUT_OF_MEMORY;
+    }
+    double *channel_mean = reinterpret_cast<double *>(tables), *channel_m2 = channel_mean + C;
+    float *mean = reinterpret_cast<float *>(channel_m2 + C), *scale = mean + domains * C, *shift = scale + domains * C;
     for (int64_t d = 0; d < domains; ++d) {
         const float *k = x + d * positions * C;
         for (int64_t c = 0; c < C; ++c) {
@@ -212,14 +230,16 @@ int32_t group_norm(const kn_exec &e, const kn_group_norm_params &p, Isa isa) {
     }
 
     const bool silu = p.silu != 0;
-#pragma omp parallel for num_threads(threads) schedule(static) if (parallel)
-    for (int64_t task = 0; task < tasks; ++task) {
-        const int64_t d = task / chunks, begin = (task % chunks) * chunk_rows;
-        const int64_t end = std::min(positions, begin + chunk_rows);
-        const int64_t offset = (d * positions + begin) * C;
-        affine(isa, x + offset, y + offset, end - begin, C, &mean[size_t(d * C)], &scale[size_t(d * C)],
-               &shift[size_t(d * C)], silu);
-    }
+    parallel_region(parallel ? threads : 1, [&] {
+#pragma omp for schedule(static)
+        for (int64_t task = 0; task < tasks; ++task) {
+            const int64_t d = task / chunks, begin = (task % chunks) * chunk_rows;
+            const int64_t end = std::min(positions, begin + chunk_rows);
+            const int64_t offset = (d * positions + begin) * C;
+            affine(isa, x + offset, y + offset, end - begin, C, &mean[size_t(d * C)], &scale[size_t(d * C)],
+                   &shift[size_t(d * C)], silu);
+        }
+    });
     return KN_OK;
 }
 

@@ -11,10 +11,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <vector>
 
 #include "norm_ops.h"
+#include "parallel.h"
 #include "norm_simd.h"
+#include "thread_scratch.h"
 
 namespace kinema::cpu {
 namespace {
@@ -128,7 +129,11 @@ int32_t layer_norm(const kn_exec &e, const kn_layer_norm_params &p, Isa isa) {
     const auto *shift = static_cast<const float *>(p.shift.data), *scale = static_cast<const float *>(p.scale.data);
     const bool modulated = shift != nullptr || scale != nullptr;
     const int64_t tables = modulated ? batch : 1;  // one (G, B) pair per batch item only when modulated
-    std::vector<float> G(size_t(tables * C)), B(size_t(tables * C));
+    float *G = thread_scratch_of<float>(ScratchSlot::norm_tables, 2 * tables * C), *B = G == nullptr ? nullptr : G + tables * C;
+    if (G == nullptr) {
+        kn_set_error("kn_layer_norm: out of host memory for %lld floats of affine tables", (long long)(2 * tables * C));
+        return KN_ERR_OUT_OF_MEMORY;
+    }
     for (int64_t b = 0; b < tables; ++b)
         for (int64_t c = 0; c < C; ++c) {
             const double g = gamma ? gamma[c] : 1.0, be = beta ? beta[c] : 0.0;
@@ -140,11 +145,13 @@ int32_t layer_norm(const kn_exec &e, const kn_layer_norm_params &p, Isa isa) {
     const float *x = static_cast<const float *>(p.x.data);
     float *y = static_cast<float *>(p.y.data);
     const int threads = std::max(1, e.num_threads);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1 && numel >= 32768)
-    for (int64_t r = 0; r < rows; ++r) {
-        const int64_t table = modulated ? r / rows_per_batch : 0;
-        normalize_row(isa, x + r * C, y + r * C, C, p.eps, &G[size_t(table * C)], &B[size_t(table * C)]);
-    }
+    parallel_region(threads > 1 && numel >= 32768 ? threads : 1, [&] {
+#pragma omp for schedule(static)
+        for (int64_t r = 0; r < rows; ++r) {
+            const int64_t table = modulated ? r / rows_per_batch : 0;
+            normalize_row(isa, x + r * C, y + r * C, C, p.eps, &G[size_t(table * C)], &B[size_t(table * C)]);
+        }
+    });
     return KN_OK;
 }
 

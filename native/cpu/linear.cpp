@@ -13,6 +13,7 @@
 #include <algorithm>
 
 #include "gemm_epilogue.h"
+#include "parallel.h"
 #include "tap_gemm.h"
 
 namespace kinema::cpu {
@@ -81,8 +82,7 @@ int32_t linear(const kn_exec &e, const kn_linear_params &p, Isa isa) {
     const auto *gate = static_cast<const float *>(p.gate.data);
     auto *y = static_cast<float *>(p.y.data);
 
-#pragma omp parallel num_threads(threads)
-    {
+    parallel_region(threads, [&] {
 #pragma omp for schedule(static)
         for (int64_t blk = 0; blk < blocks; ++blk) {
             float *out = packed + blk * k * nb;
@@ -145,7 +145,7 @@ int32_t linear(const kn_exec &e, const kn_linear_params &p, Isa isa) {
                 }
             }
         }
-    }
+    });
     return KN_OK;
 }
 

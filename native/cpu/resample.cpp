@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "resample_ops.h"
+#include "parallel.h"
 
 namespace kinema::cpu {
 namespace {
@@ -48,18 +49,20 @@ void patch_rows(const kn_exec &e, const kn_tensor &image, float *image_data, flo
     const int64_t rows = image.shape[0] * image.shape[1] * H, wp_count = W / p, run = p * C;
     const int64_t tokens_per_frame = (H / p) * wp_count, token_len = p * run;
     const int threads = threads_for(e, rows * W * C);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (int64_t r = 0; r < rows; ++r) {
-        const int64_t frame = r / H, h = r % H, hp = h / p, ph = h % p;
-        float *img = image_data + r * W * C;
-        float *tok = token_data + frame * tokens_per_frame * token_len + hp * wp_count * token_len + ph * run;
-        for (int64_t wp = 0; wp < wp_count; ++wp) {
-            if (kToTokens)
-                std::memcpy(tok + wp * token_len, img + wp * run, size_t(run) * sizeof(float));
-            else
-                std::memcpy(img + wp * run, tok + wp * token_len, size_t(run) * sizeof(float));
+    parallel_region(threads, [&] {
+#pragma omp for schedule(static)
+        for (int64_t r = 0; r < rows; ++r) {
+            const int64_t frame = r / H, h = r % H, hp = h / p, ph = h % p;
+            float *img = image_data + r * W * C;
+            float *tok = token_data + frame * tokens_per_frame * token_len + hp * wp_count * token_len + ph * run;
+            for (int64_t wp = 0; wp < wp_count; ++wp) {
+                if (kToTokens)
+                    std::memcpy(tok + wp * token_len, img + wp * run, size_t(run) * sizeof(float));
+                else
+                    std::memcpy(img + wp * run, tok + wp * token_len, size_t(run) * sizeof(float));
+            }
         }
-    }
+    });
 }
 
 }  // namespace
@@ -73,17 +76,19 @@ int32_t upsample_nearest(const kn_exec &e, const kn_upsample_nearest_params &p) 
     float *y = static_cast<float *>(p.y.data);
     const int64_t out_row = 2 * W * C;
     const int threads = threads_for(e, 4 * rows * W * C);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (int64_t r = 0; r < rows; ++r) {
-        // Input row r of frame (b, t) feeds output rows 2h and 2h+1, i.e. rows 2r and 2r+1 overall.
-        const float *in = x + r * W * C;
-        float *out = y + 2 * r * out_row;
-        for (int64_t j = 0; j < W; ++j) {
-            std::memcpy(out + 2 * j * C, in + j * C, size_t(C) * sizeof(float));
-            std::memcpy(out + (2 * j + 1) * C, in + j * C, size_t(C) * sizeof(float));
+    parallel_region(threads, [&] {
+#pragma omp for schedule(static)
+        for (int64_t r = 0; r < rows; ++r) {
+            // Input row r of frame (b, t) feeds output rows 2h and 2h+1, i.e. rows 2r and 2r+1 overall.
+            const float *in = x + r * W * C;
+            float *out = y + 2 * r * out_row;
+            for (int64_t j = 0; j < W; ++j) {
+                std::memcpy(out + 2 * j * C, in + j * C, size_t(C) * sizeof(float));
+                std::memcpy(out + (2 * j + 1) * C, in + j * C, size_t(C) * sizeof(float));
+            }
+            std::memcpy(out + out_row, out, size_t(out_row) * sizeof(float));
         }
-        std::memcpy(out + out_row, out, size_t(out_row) * sizeof(float));
-    }
+    });
     return KN_OK;
 }
 
@@ -112,8 +117,10 @@ int32_t alpha_blend(const kn_exec &e, const kn_alpha_blend_params &p) {
     float *y = static_cast<float *>(p.y.data);
     const int threads = threads_for(e, n);
     // y may be xs or xt exactly: each element is read, then written, by the same iteration.
-#pragma omp parallel for simd num_threads(threads) schedule(static) if (threads > 1)
-    for (int64_t i = 0; i < n; ++i) y[i] = a * xs[i] + b * xt[i];
+    parallel_region(threads, [&] {
+#pragma omp for simd schedule(static)
+        for (int64_t i = 0; i < n; ++i) y[i] = a * xs[i] + b * xt[i];
+    });
     return KN_OK;
 }
 
@@ -145,11 +152,13 @@ int32_t concat(const kn_exec &e, const kn_concat_params &p) {
     const float *z = static_cast<const float *>(p.z.data);
     float *y = static_cast<float *>(p.y.data);
     const int threads = threads_for(e, rows * cy);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (int64_t r = 0; r < rows; ++r) {
-        std::memcpy(y + r * cy, x + r * c1, size_t(c1) * sizeof(float));
-        std::memcpy(y + r * cy + c1, z + r * c2, size_t(c2) * sizeof(float));
-    }
+    parallel_region(threads, [&] {
+#pragma omp for schedule(static)
+        for (int64_t r = 0; r < rows; ++r) {
+            std::memcpy(y + r * cy, x + r * c1, size_t(c1) * sizeof(float));
+            std::memcpy(y + r * cy + c1, z + r * c2, size_t(c2) * sizeof(float));
+        }
+    });
     return KN_OK;
 }
 

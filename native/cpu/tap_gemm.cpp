@@ -1,5 +1,6 @@
 // tap_gemm.cpp - weight packing and scratch memory shared by the convolutions.
 #include "tap_gemm.h"
+#include "thread_scratch.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -41,12 +42,6 @@ void pack_bias(const float *bias, int64_t co, int64_t padded_co, float *packed) 
     for (int64_t j = 0; j < padded_co; ++j) packed[j] = bias != nullptr && j < co ? bias[j] : 0.0f;
 }
 
-Scratch::Scratch(int64_t floats) : data_(nullptr) {
-    // Round up to whole cache lines; aligned_alloc wants a multiple of the alignment (and 0 is legal).
-    const int64_t bytes = ((floats < 1 ? 1 : floats) * int64_t(sizeof(float)) + 63) / 64 * 64;
-    data_ = static_cast<float *>(std::aligned_alloc(64, size_t(bytes)));
-}
-
-Scratch::~Scratch() { std::free(data_); }
+Scratch::Scratch(int64_t floats) : data_(thread_scratch_of<float>(ScratchSlot::gemm, floats)) {}
 
 }  // namespace kinema::cpu

@@ -66,11 +66,11 @@ inline int64_t tile_start(int64_t count, int64_t tiles, int64_t i) {
     return i * base + (i < extra ? i : extra);
 }
 
-// 64-byte aligned scratch that frees itself; data() is NULL when the allocation failed.
+// 64-byte aligned scratch of the calling thread (thread_scratch.h, slot gemm: one live per thread);
+// data() is NULL when the allocation failed.
 class Scratch {
 public:
     explicit Scratch(int64_t floats);
-    ~Scratch();
     Scratch(const Scratch &) = delete;
     Scratch &operator=(const Scratch &) = delete;
     float *data() const { return data_; }

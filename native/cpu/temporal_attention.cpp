@@ -13,14 +13,14 @@
 // GFLOP/s (2 cores x 2 FMA pipes) that is ~0.7 ms of pure FMA, so the W x W in-register transposes of
 // q and k (~30% of the in-cache time), the D padding of p v (D = 40 runs as 48) and memory decide.
 #include "temporal_attention.h"
+#include "parallel.h"
+#include "thread_scratch.h"
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <new>
-#include <vector>
 
 #include "cpu_ops.h"
 
@@ -81,15 +81,16 @@ int32_t temporal_attention(const kn_exec &e, const kn_temporal_attention_params 
     // Below ~64 columns a second thread costs more than it saves.
     const int threads = int(std::max<int64_t>(1, std::min<int64_t>(e.num_threads, columns / 64)));
     bool out_of_memory = false;
-    const auto per_thread_scratch = [&](std::vector<float> &scratch, int64_t floats) {
-        try {
-            scratch.resize(size_t(floats));
-            return true;
-        } catch (const std::bad_alloc &) {
+    // The calling thread's reused scratch, zeroed like the value-initialised vector it replaces.
+    const auto per_thread_scratch = [&](float *&scratch, int64_t floats) {
+        scratch = thread_scratch_of<float>(ScratchSlot::attention, floats);
+        if (scratch == nullptr) {
 #pragma omp atomic write
             out_of_memory = true;
             return false;
         }
+        std::fill(scratch, scratch + floats, 0.0f);
+        return true;
     };
 
     int64_t scratch_floats;
@@ -101,9 +102,8 @@ int32_t temporal_attention(const kn_exec &e, const kn_temporal_attention_params 
         scratch_floats = wide ? attention_group_scratch_floats_avx512(int(frames), int(dim))
                               : attention_group_scratch_floats_avx2(int(frames), int(dim));
         const int64_t per_batch = positions * heads, groups_per_batch = (per_batch + lanes - 1) / lanes;
-#pragma omp parallel num_threads(threads)
-        {
-            std::vector<float> scratch;
+        parallel_region(threads, [&] {
+            float *scratch = nullptr;
             const bool have_scratch = per_thread_scratch(scratch, scratch_floats);
             AttentionGroup g{};
             g.bias = bias;
@@ -138,17 +138,16 @@ int32_t temporal_attention(const kn_exec &e, const kn_temporal_attention_params 
                     g.y_next = y + next;
                     g.next_lanes = int(std::min<int64_t>(lanes, per_batch - nfirst));
                 }
-                group(g, scratch.data());
+                group(g, scratch);
             }
-        }
+        });
     } else {
         void (*column)(const AttentionColumn &, float *) = isa == Isa::avx512 ? attention_column_avx512
                                                            : isa == Isa::avx2 ? attention_column_avx2
                                                                               : attention_column_scalar;
         scratch_floats = attention_scratch_floats(int(frames), int(dim));
-#pragma omp parallel num_threads(threads)
-        {
-            std::vector<float> scratch;
+        parallel_region(threads, [&] {
+            float *scratch = nullptr;
             const bool have_scratch = per_thread_scratch(scratch, scratch_floats);
             AttentionColumn c{};
             c.frame_stride = frame_stride;
@@ -168,9 +167,9 @@ int32_t temporal_attention(const kn_exec &e, const kn_temporal_attention_params 
                 c.v = v + offset;
                 c.y = y + offset;
                 c.bias = bias != nullptr ? bias + head * bias_row : nullptr;
-                column(c, scratch.data());
+                column(c, scratch);
             }
-        }
+        });
     }
     if (out_of_memory) {
         kn_set_error("kn_temporal_attention: out of host memory for %lld floats of scratch per thread",
