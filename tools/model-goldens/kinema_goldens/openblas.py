@@ -2,8 +2,9 @@
 
 Debian's torch calls the system BLAS: install libopenblas0-pthread (the reference libblas3 is ~70x slower
 here). On AVX-512 OpenBLAS does not pick its SkylakeX kernels by itself, and it sizes its thread pool when
-torch loads it, so both are set through the environment first. (benchmarks/peers carry their own copy:
-those scripts run alone, extracted from the benchmarks jar.)
+torch loads it, so both are set through the environment first. (benchmarks/peers/torch_ops.py and
+torch_denoisers.py carry their own copy: they run alone, extracted from the benchmarks jar;
+torch_worker.py runs from the repository and imports this.)
 """
 import os
 

@@ -24,17 +24,19 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * `./kinema bench`: runs the JMH suite on the cpu backend with {@link #THREADS} threads, then the
- * PyTorch peer (benchmarks/peers/torch_ops.py) at the same shapes and thread count when Debian's
- * python3-torch is installed, and prints one Markdown table of medians (over JMH iterations) and
- * ratios, all from this one run.
+ * `./kinema bench`: with no sub-command, the peer comparison ({@link dev.kinema.bench.peers.PeersBench}:
+ * Kinema, PyTorch and ONNX Runtime on the same weights, one JSON line last). {@code kernels} runs the JMH
+ * suite on the cpu backend with {@link #THREADS} threads, then the PyTorch peer
+ * (benchmarks/peers/torch_ops.py) at the same shapes and thread count when Debian's python3-torch is
+ * installed, and prints one Markdown table of medians (over JMH iterations) and ratios, all from this
+ * one run. {@code scaling}: {@link AttentionScaling}; {@code profile}: {@link StepProfile}.
  *
  * <pre>
- *   ./kinema bench                 full run (about 2 minutes)
- *   ./kinema bench --quick         fewer, shorter iterations
- *   ./kinema bench --no-peer       skip PyTorch
- *   ./kinema bench REGEX           only benchmarks matching REGEX (JMH include syntax)
- *   ./kinema bench DenoiserBenchmarks   only the denoiser steps, then their plan / profile table
+ *   ./kinema bench kernels                 full JMH run (about 20 minutes)
+ *   ./kinema bench kernels --quick         fewer, shorter iterations
+ *   ./kinema bench kernels --no-peer       skip PyTorch
+ *   ./kinema bench REGEX                   only benchmarks matching REGEX (JMH include syntax)
+ *   ./kinema bench DenoiserBenchmarks      only the denoiser steps, then their plan / profile table
  * </pre>
  * Benchmarks with an {@code arch} parameter are named {@code method:arch}; when any ran, the denoiser
  * table ({@link DenoiserReport}) follows, with the PyTorch peer peers/torch_denoisers.py.
@@ -48,7 +50,37 @@ public final class BenchMain {
     private BenchMain() {
     }
 
-    public static void main(String[] args) throws RunnerException, IOException, InterruptedException {
+    /**
+     * Dispatches: no sub-command (or only peer options) runs the peer comparison; {@code kernels} the JMH
+     * suite below; {@code scaling} the attention scaling plot; {@code profile} the per-op profile. A first
+     * argument that is none of these and no option is a JMH include pattern, as before.
+     */
+    public static void main(String[] args) throws Exception {
+        String first = args.length == 0 ? "" : args[0];
+        String[] rest = args.length == 0 ? args : java.util.Arrays.copyOfRange(args, 1, args.length);
+        switch (first) {
+            case "kernels" -> kernels(rest);
+            case "scaling" -> AttentionScaling.main(rest);
+            case "profile" -> StepProfile.main(rest);
+            case "-h", "--help" -> {
+                System.out.println("usage: ./kinema bench [--quick] [--rounds N] [--renders N] [--workloads a,b] [--systems ...]");
+                System.out.println("       ./kinema bench kernels [--quick] [--no-peer] [REGEX...]");
+                System.out.println("       ./kinema bench scaling [--quick] [--modes a,b] [--frames 8,16,32] [--png PATH]");
+                System.out.println("       ./kinema bench profile [--workloads a,b] [--runs N]");
+                System.out.println("       ./kinema bench REGEX...   (JMH include patterns, same as kernels REGEX...)");
+            }
+            default -> {
+                if (first.isEmpty() || first.startsWith("-")) {
+                    dev.kinema.bench.peers.PeersBench.main(args);
+                } else {
+                    kernels(args);
+                }
+            }
+        }
+    }
+
+    /** The JMH suite, then the PyTorch peer at the same shapes; one Markdown table. */
+    static void kernels(String[] args) throws RunnerException, IOException, InterruptedException {
         boolean quick = false, peer = true;
         List<String> includes = new ArrayList<>();
         for (String arg : args) {
@@ -56,7 +88,7 @@ public final class BenchMain {
                 case "--quick" -> quick = true;
                 case "--no-peer" -> peer = false;
                 case "-h", "--help" -> {
-                    System.out.println("usage: ./kinema bench [--quick] [--no-peer] [REGEX...]");
+                    System.out.println("usage: ./kinema bench kernels [--quick] [--no-peer] [REGEX...]");
                     return;
                 }
                 default -> {

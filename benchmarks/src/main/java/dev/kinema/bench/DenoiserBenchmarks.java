@@ -256,7 +256,7 @@ public class DenoiserBenchmarks {
      * The repository root: -Dkinema.bench.root, else the folder above benchmarks/target/benchmarks.jar,
      * else the working directory.
      */
-    static Path root() {
+    public static Path root() {
         String given = System.getProperty("kinema.bench.root");
         if (given != null) {
             return Path.of(given);
