@@ -13,7 +13,7 @@
 //
 // Napkin math (H100: 3.35 TB/s; 67 TFLOP/s f32): both ops read x twice and write y once, ~10 FLOPs per
 // element -> ~1 FLOP/byte, memory bound. B=1,T=16,32x32,C=320 (5.2M floats): 63 MB -> ~19 us at peak
-// (the second read often hits L2: a (b,group) slab is 0.16 MB). 32 groups x 1 batch = 32 blocks would
+// (the second read often hits L2: a (b,group) slab is 0.66 MB). 32 groups x 1 batch = 32 blocks would
 // underfill 132 SMs; per-frame statistics give 512 blocks.
 #include "storage.cuh"
 

@@ -11,8 +11,8 @@
 // T > 16 loops over query chunks of 16, re-streaming K/V (from L2) per chunk.
 //
 // Napkin math (H100, B=1, T=16, 32x32, 8 heads, D=40): FLOPs 4*T^2*D per column x 8192 = 0.34 GFLOP;
-// bytes 4 tensors x 2.6 MB = 10.5 MB. Intensity T/4 = 4 FLOP/byte, so the op is memory bound at
-// 3.35 TB/s: ~3.1 us of traffic vs 5 us of f32 FMA at ~67 TFLOP/s (the 16-bit path halves
+// bytes 4 tensors x 21 MB = 84 MB (all 8 heads). Intensity T/4 = 4 FLOP/byte, so the op is memory
+// bound at 3.35 TB/s: ~25 us of traffic vs 5 us of f32 FMA at ~67 TFLOP/s (the 16-bit path halves
 // the bytes). One exp per (i, j) for alpha and one for p keeps SFU work at 2*T^2 per row
 // group, far below the FMAs. Blocks with T < 16 leave rows idle: a block per column wastes lanes at
 // tiny T, but those shapes are tiny too.

@@ -11,8 +11,8 @@
 // __syncwarp between staging and use.
 //
 // Napkin math (H100, B=1, T=16, 32x32, 8 heads, D=40 -> 48): 8192 columns x 4*T^2*DPAD = 0.4 GFLOP
-// of mma (0.4 us at 989 TFLOP/s) and 2M exps (~1 us on the SFUs); bytes 4 tensors x 1.3 MB (f16) =
-// 5.2 MB -> 1.6 us at 3.35 TB/s. Memory bound, as the f32 kernel: tensor cores halve the bytes (16-bit
+// of mma (0.4 us at 989 TFLOP/s) and 2M exps (~1 us on the SFUs); bytes 4 tensors x 10.5 MB (f16) =
+// 42 MB -> 12.5 us at 3.35 TB/s. Memory bound, as the f32 kernel: tensor cores halve the bytes (16-bit
 // storage) rather than speed up arithmetic that was never the limit.
 // Shared memory per warp: (16 x (DPAD/2 + 4) + DPAD x 12) words = 10.5 KB at DPAD 128.
 #include "entries.cuh"
