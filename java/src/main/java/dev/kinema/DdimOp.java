@@ -4,12 +4,49 @@ import dev.kinema.raw.kn_ddim_step_params;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 
 /** ddim_step (OPS.md): validation, then one native call. */
 final class DdimOp {
     static final String DDIM_STEP = DdimParams.OP;
 
     private DdimOp() {
+    }
+
+    /** Placeholder scalars for capturing the struct of a prepared step (run overwrites them). */
+    private static final DdimParams PREPARE = new DdimParams(0.6, 0.8, 0.8, 0.6, 1.0, Prediction.EPS, 0, 0);
+
+    /** Kinema.prepareDdimStep: run's checks, with the one native call captured instead of made. */
+    static PreparedDdimStep prepare(Kinema runtime, Tensor x, Tensor outC, Tensor outU, Tensor noise, Tensor y) {
+        runtime.ensureOpen();
+        if (y == null) {
+            throw new InvalidArgumentException(DDIM_STEP, "y", "an output tensor (required)", "null");
+        }
+        List<Tensor> tensors = new ArrayList<>();
+        for (Tensor t : new Tensor[] {x, outC, outU, noise, y}) {
+            if (t != null) {
+                tensors.add(t);
+            }
+        }
+        try (NativeCalls.Capture capture = NativeCalls.Capture.begin()) {
+            run(runtime, x, outC, outU, noise, PREPARE, y, null);
+            MemorySegment params = capture.params();
+            PreparedOp op = new PreparedOp(runtime, DDIM_STEP, capture.entry(), capture.arena(), params, tensors);
+            return new PreparedDdimStep(op, params, noise != null);
+        }
+    }
+
+    /** The step's scalars into a kn_ddim_step_params struct (the tensors are described separately). */
+    static void writeScalars(MemorySegment params, DdimParams p) {
+        kn_ddim_step_params.alpha_t(params, p.alphaT());
+        kn_ddim_step_params.sigma_t(params, p.sigmaT());
+        kn_ddim_step_params.alpha_s(params, p.alphaS());
+        kn_ddim_step_params.sigma_s(params, p.sigmaS());
+        kn_ddim_step_params.guidance(params, p.guidance());
+        kn_ddim_step_params.eta(params, p.eta());
+        kn_ddim_step_params.clip_x0(params, p.clipX0());
+        kn_ddim_step_params.prediction(params, p.prediction().code());
     }
 
     /** y == null: allocate y and x0; else write into y and, when given, x0. */
@@ -64,14 +101,7 @@ final class DdimOp {
             NativeCalls.describe(kn_ddim_step_params.noise(params), noise);
             NativeCalls.describe(kn_ddim_step_params.y(params), yOut);
             NativeCalls.describe(kn_ddim_step_params.x0(params), x0Out);
-            kn_ddim_step_params.alpha_t(params, p.alphaT());
-            kn_ddim_step_params.sigma_t(params, p.sigmaT());
-            kn_ddim_step_params.alpha_s(params, p.alphaS());
-            kn_ddim_step_params.sigma_s(params, p.sigmaS());
-            kn_ddim_step_params.guidance(params, p.guidance());
-            kn_ddim_step_params.eta(params, p.eta());
-            kn_ddim_step_params.clip_x0(params, p.clipX0());
-            kn_ddim_step_params.prediction(params, p.prediction().code());
+            writeScalars(params, p);
             NativeCalls.run(runtime, NativeCalls.Entries.DDIM_STEP, params);
         } catch (RuntimeException e) {
             if (y == null) {

@@ -207,6 +207,14 @@ public final class Kinema implements AutoCloseable {
         DdimOp.run(this, x, outC, outUOrNull, noiseOrNull, p, ConvOps.output(DdimOp.DDIM_STEP, y), x0OrNull);
     }
 
+    /**
+     * ddim_step on these tensors, checked now, with the scalars given per call: {@link PreparedDdimStep#run}
+     * allocates nothing, for a sampler's every step. y may be x (the in-place update).
+     */
+    public PreparedDdimStep prepareDdimStep(Tensor x, Tensor outC, Tensor outUOrNull, Tensor noiseOrNull, Tensor y) {
+        return DdimOp.prepare(this, x, outC, outUOrNull, noiseOrNull, y);
+    }
+
     /** group_norm (OPS.md): GroupNorm of x[B,T,H,W,C] (per frame when perFrame), then SiLU if silu; y newly allocated. */
     public Tensor groupNorm(Tensor x, Tensor gamma, Tensor beta, int groups, double eps, boolean perFrame,
                             boolean silu) {

@@ -369,6 +369,11 @@ public final class GraphExecutor implements AutoCloseable {
         }
     }
 
+    /** Whether close has been called (by its owner: a Denoiser closes executors it evicts). */
+    public boolean isClosed() {
+        return closed;
+    }
+
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("GraphExecutor is closed");

@@ -26,9 +26,18 @@ interface StepModel {
      */
     Tensor evaluate(Tensor sample, Tensor timestep, Tensor context);
 
-    /** The denoiser's graph for each input shape (planned once and kept by the denoiser). */
+    /**
+     * The denoiser's graph for each input shape (planned once and kept by the denoiser). The executor
+     * and the input map are kept while the same three tensors come back (a request's every step), so a
+     * step allocates nothing; they are looked up again for other tensors or when the denoiser has closed
+     * the executor (it keeps a few graphs and evicts the oldest).
+     */
     static StepModel of(Denoiser denoiser) {
         return new StepModel() {
+            private Tensor lastSample, lastTimestep, lastContext;
+            private GraphExecutor executor;
+            private Map<String, Tensor> inputs;
+
             @Override
             public void prepare(long[] sampleShape, long[] contextShape) {
                 denoiser.graphExecutor(sampleShape, contextShape);
@@ -36,11 +45,17 @@ interface StepModel {
 
             @Override
             public Tensor evaluate(Tensor sample, Tensor timestep, Tensor context) {
-                long[] s = sample.shape();
-                // looked up per call: the denoiser keeps a few graphs and may close one it evicted
-                GraphExecutor exec = denoiser.graphExecutor(new long[] {s[0], s[4], s[1], s[2], s[3]}, context.shape());
-                exec.run(Map.of("sample", sample, "timestep", timestep, "encoder_hidden_states", context), Map.of());
-                return exec.result("output");
+                if (sample != lastSample || timestep != lastTimestep || context != lastContext || executor == null
+                        || executor.isClosed()) {
+                    executor = denoiser.graphExecutor(new long[] {sample.dim(0), sample.dim(4), sample.dim(1),
+                            sample.dim(2), sample.dim(3)}, context.shape());
+                    inputs = Map.of("sample", sample, "timestep", timestep, "encoder_hidden_states", context);
+                    lastSample = sample;
+                    lastTimestep = timestep;
+                    lastContext = context;
+                }
+                executor.run(inputs, Map.of());
+                return executor.result("output");
             }
         };
     }

@@ -330,10 +330,12 @@ public final class VideoSampler {
              Tensor probe = reconstruct ? runtime.allocate(DType.F32, latent) : null;
              Tensor t = Tensor.host(DType.F32, rows);
              Tensor ctx = contexts(r, guided);
-             FiniteCheck finite = new FiniteCheck()) {
-            Pass pass = new Pass(modelIn, averaged, t, ctx, rows, batch, frames, window, r.overlap(), frameBytes);
+             FiniteCheck finite = new FiniteCheck();
+             Pass pass = new Pass(modelIn, averaged, t, ctx, rows, batch, frames, window, r.overlap(), frameBytes);
+             Update update = new Update()) {
             double[] timesteps = plan.timesteps();
             float[] ts = new float[(int) rows];
+            java.lang.foreign.MemorySegment tsSegment = java.lang.foreign.MemorySegment.ofArray(ts);
             if (known != null) {
                 DdimParams first = plan.steps().get(0);
                 replaceKnown(x, given, known.indices(), s, r.seed(), KNOWN_FRAME_STREAM, first.alphaT(), first.sigmaT(), false);
@@ -343,7 +345,7 @@ public final class VideoSampler {
                     throw new CancellationException("sampling cancelled after " + i + " of " + last + " steps");
                 }
                 Arrays.fill(ts, (float) timesteps[i]);
-                t.segment().copyFrom(java.lang.foreign.MemorySegment.ofArray(ts));
+                t.segment().copyFrom(tsSegment);
                 Tensor out = pass.predict(x);
                 finite.check(out, "model output", i + 1, last, timesteps[i]);
                 DdimParams p = plan.steps().get(i);
@@ -352,7 +354,7 @@ public final class VideoSampler {
                         reconstructionStep(pass, x, out, probe, guided, p, r.guidanceRescale(), noise, latent, given,
                                 known.indices(), known.weight());
                     } else {
-                        step(x, out, guided, p, r.guidanceRescale(), noise, latent);
+                        step(update, x, out, guided, p, r.guidanceRescale(), noise, latent);
                     }
                 }
                 if (known != null) {
@@ -382,10 +384,12 @@ public final class VideoSampler {
     }
 
     /** One request's model inputs: the model's prediction for a latent at the current timestep. */
-    private final class Pass {
+    private final class Pass implements AutoCloseable {
         final Tensor modelIn, averaged, t, ctx;
         final long rows, batch, frameBytes;
         final int frames, window, overlap;
+        /** modelIn's rows as views of the latent's shape, made on first use (a step allocates nothing). */
+        private Tensor[] rowViews;
 
         Pass(Tensor modelIn, Tensor averaged, Tensor t, Tensor ctx, long rows, long batch, int frames, int window,
              int overlap, long frameBytes) {
@@ -407,10 +411,14 @@ public final class VideoSampler {
          */
         Tensor predict(Tensor z) {
             if (window == frames) {
-                for (long b = 0; b < rows / batch; b++) {
-                    try (Tensor half = modelIn.view(b * z.byteSize(), DType.F32, z.shape())) {
-                        half.copyFrom(z);
+                if (rowViews == null) {
+                    rowViews = new Tensor[(int) (rows / batch)];
+                    for (int b = 0; b < rowViews.length; b++) {
+                        rowViews[b] = modelIn.view(b * z.byteSize(), DType.F32, z.shape());
                     }
+                }
+                for (Tensor row : rowViews) {
+                    row.copyFrom(z);
                 }
                 return model.evaluate(modelIn, t, ctx);
             }
@@ -463,6 +471,15 @@ public final class VideoSampler {
                             }
                         }
                     }
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            if (rowViews != null) {
+                for (Tensor row : rowViews) {
+                    row.close();
                 }
             }
         }
@@ -594,8 +611,54 @@ public final class VideoSampler {
         return x0;
     }
 
+    /**
+     * The plain update (no noise, no guidance rescale) as a ddim_step prepared once per model output
+     * tensor, with views of its halves made once: the update of a step allocates nothing.
+     */
+    private final class Update implements AutoCloseable {
+        private Tensor out, u, c;
+        private dev.kinema.PreparedDdimStep call;
+
+        void run(Tensor x, Tensor modelOut, boolean guided, DdimParams p, long[] latent) {
+            if (modelOut != out) {  // the first step, or the model handed out another tensor
+                close();
+                out = modelOut;
+                if (guided) {
+                    u = modelOut.view(0, DType.F32, latent);
+                    c = modelOut.view(x.byteSize(), DType.F32, latent);
+                } else {
+                    c = modelOut.view(0, DType.F32, latent);
+                }
+                call = runtime.prepareDdimStep(x, c, u, null, x);
+            }
+            call.run(p);
+        }
+
+        @Override
+        public void close() {
+            if (call != null) {
+                call.close();
+            }
+            if (u != null) {
+                u.close();
+            }
+            if (c != null) {
+                c.close();
+            }
+            call = null;
+            u = null;
+            c = null;
+            out = null;
+        }
+    }
+
     /** The update of one step: ddim_step on x from the model output (both halves when guided). */
-    private void step(Tensor x, Tensor out, boolean guided, DdimParams p, double rescale, Tensor noise, long[] latent) {
+    private void step(Update update, Tensor x, Tensor out, boolean guided, DdimParams p, double rescale, Tensor noise,
+                      long[] latent) {
+        if (noise == null && rescale <= 0) {
+            update.run(x, out, guided, p, latent);
+            return;
+        }
         if (!guided) {
             try (Tensor c = out.view(0, DType.F32, latent)) {
                 runtime.ddimStepInto(x, c, null, noise, p, x, null);
