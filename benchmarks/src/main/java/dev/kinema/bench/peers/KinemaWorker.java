@@ -22,8 +22,8 @@ import java.util.Map;
  * the denoiser's graph executor on inputs prepared once (channels-last, what the sampler feeds it; the
  * output stays in the graph), which is what every sampling step does. A render is
  * {@link Renderer#render} of the workload's regression prompt with the model's defaults (25 DDIM
- * steps, guidance 4), without writing files; its reply lists the Java heap bytes each sampling step
- * allocated, from the progress callback.
+ * steps, guidance 4), without writing files; its reply lists the Java heap bytes and the malloc calls
+ * (when counted) of the sampling thread in each sampling step, from the progress callback.
  *
  * <pre>
  *   java -cp benchmarks.jar dev.kinema.bench.peers.KinemaWorker ROOT MODELS WORKLOAD THREADS
@@ -91,14 +91,17 @@ public final class KinemaWorker implements WorkerLoop.Model {
         }
         RenderSettings settings = RenderSettings.defaults(textToVideo, workload.renderPrompt()).withSeed(workload.renderSeed());
         ProcessMemory memory = new ProcessMemory();
-        List<Long> bytesPerStep = new ArrayList<>(settings.steps());
-        long[] last = {memory.threadAllocatedBytes()};
+        List<Long> bytesPerStep = new ArrayList<>(settings.steps()), mallocsPerStep = new ArrayList<>(settings.steps());
+        // read between steps, so the callback's own allocations (the boxed entries) fall outside
+        long[] last = {memory.threadAllocatedBytes(), memory.threadAllocationCount()};
         new Renderer(textToVideo).render(settings, (done, total, seconds) -> {
-            long now = memory.threadAllocatedBytes();
-            bytesPerStep.add(now - last[0]);
+            long bytes = memory.threadAllocatedBytes(), mallocs = memory.threadAllocationCount();
+            bytesPerStep.add(bytes - last[0]);
+            mallocsPerStep.add(mallocs < 0 ? -1 : mallocs - last[1]);
+            last[1] = memory.threadAllocationCount();
             last[0] = memory.threadAllocatedBytes();
         }, null);
-        return Map.of("steps", settings.steps(), "step_java_bytes", bytesPerStep);
+        return Map.of("steps", settings.steps(), "step_java_bytes", bytesPerStep, "step_malloc_calls", mallocsPerStep);
     }
 
     public static void main(String[] args) throws IOException {

@@ -29,7 +29,7 @@ final class PeersReport {
         double stepPeakMb = Double.NaN, renderPeakMb = Double.NaN;
         double maxAbsDiff = Double.NaN, relativeL2 = Double.NaN;
         Map<String, Object> allocations, warmAllocations;
-        Object renderStepJavaBytes;
+        Object renderStepJavaBytes, renderStepMallocs;
     }
 
     private Cell cell(PeerWorkload w, String system) {
@@ -53,6 +53,7 @@ final class PeersReport {
         c.renders.add(PeerProcess.number(reply, "s"));
         if (reply.containsKey("step_java_bytes")) {
             c.renderStepJavaBytes = reply.get("step_java_bytes");
+            c.renderStepMallocs = reply.get("step_malloc_calls");
         }
     }
 
@@ -147,8 +148,8 @@ final class PeersReport {
                             a.get("malloc_calls"), a.get("minor_faults"));
                 }
                 if (c.renderStepJavaBytes != null) {
-                    System.out.printf("| %s | %s | render steps | %s | | | | |%n", byWorkload.getKey(), entry.getKey(),
-                            c.renderStepJavaBytes);
+                    System.out.printf("| %s | %s | render steps | %s | %s | | | |%n", byWorkload.getKey(), entry.getKey(),
+                            c.renderStepJavaBytes, c.renderStepMallocs);
                 }
             }
         }
