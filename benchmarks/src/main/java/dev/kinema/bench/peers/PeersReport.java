@@ -181,7 +181,11 @@ final class PeersReport {
                         kinema.renderPeakMb, torch.renderPeakMb, kinema.renderPeakMb <= torch.renderPeakMb ? "yes" : "no");
             }
             Map<String, Object> warm = kinema.warmAllocations;
-            if (warm != null) {
+            if (warm != null && notCounted(warm.get("kinema_malloc_calls"))) {
+                System.out.printf("| no step allocates after warm-up | %s | malloc calls not counted (build/native/lib/"
+                        + "libkn_alloc_count.so missing); Java heap %s bytes in %d steps | - |%n", byWorkload.getKey(),
+                        sum(warm.get("java_bytes")), ((List<?>) warm.get("java_bytes")).size());
+            } else if (warm != null) {
                 boolean none = allZero(warm.get("java_bytes")) && allZero(warm.get("kinema_malloc_calls"));
                 System.out.printf("| no step allocates after warm-up (Java heap; malloc from Kinema's kernels) | %s |"
                                 + " %d steps: Java heap %s bytes, malloc calls %s from the kernels (%s by the JVM runtime on the"
@@ -191,6 +195,16 @@ final class PeersReport {
                         sum(warm.get("thread_malloc_calls")) - sum(warm.get("kinema_malloc_calls")), none ? "yes" : "no");
             }
         }
+    }
+
+    /** Whether a list of counts holds -1: the counter was not there (parsed JSON numbers are BigDecimals). */
+    private static boolean notCounted(Object values) {
+        for (Object v : (List<?>) values) {
+            if (((Number) v).longValue() < 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean allZero(Object values) {
