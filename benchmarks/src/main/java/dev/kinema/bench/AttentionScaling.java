@@ -42,6 +42,7 @@ import java.util.regex.Pattern;
 public final class AttentionScaling {
     static final int SIDE = 32, TOKENS = SIDE * SIDE, HEADS = 8, D = 40, C = HEADS * D;
     static final List<String> MODES = List.of("per_frame", "sparse_causal", "all", "temporal");
+    /** Where the plot goes unless --png says otherwise: the repository's benchmarks/ folder. */
     static final String DEFAULT_PNG = "benchmarks/attention-scaling.png";
     private static final String USAGE = "usage: AttentionScaling [--quick] [--modes per_frame,sparse_causal,all,temporal]"
             + " [--frames 8,16,32] [--png PATH]\n       AttentionScaling --child MODE FRAMES [--quick]";
@@ -72,7 +73,7 @@ public final class AttentionScaling {
         boolean quick = false;
         List<String> modes = MODES;
         List<Integer> frames = List.of(8, 16, 32);
-        Path png = Path.of(DEFAULT_PNG);
+        Path png = DenoiserBenchmarks.root().resolve(DEFAULT_PNG);
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
