@@ -45,24 +45,13 @@ import time
 from pathlib import Path
 
 
-def _threads_from_argv():
-    """--threads, read before argparse runs: OpenBLAS sizes its thread pool when torch loads it."""
-    argv = sys.argv[1:]
-    for i, arg in enumerate(argv):
-        if arg == "--threads" and i + 1 < len(argv):
-            return argv[i + 1]
-        if arg.startswith("--threads="):
-            return arg.split("=", 1)[1]
-    return "2"
-
-
 # Debian's torch calls the system OpenBLAS, which takes an AVX-512 CPU for an older core unless told its
 # SkylakeX kernels apply, and which ignores torch.set_num_threads: both go into the environment before
 # torch loads it (kinema_goldens/openblas.py). This worker runs from the repository, next to the mirrors.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools" / "model-goldens"))
 from kinema_goldens import openblas  # noqa: E402
 
-openblas.configure(_threads_from_argv())
+openblas.configure(openblas.threads_from_argv(sys.argv[1:]))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 

@@ -42,19 +42,7 @@ sys.path.insert(0, str(HERE.parent / "model-goldens"))
 
 from kinema_goldens import openblas  # noqa: E402
 
-
-def _threads_from_argv():
-    """--threads, read before argparse runs: OpenBLAS must see it before torch loads."""
-    argv = sys.argv[1:]
-    for i, a in enumerate(argv):
-        if a == "--threads" and i + 1 < len(argv):
-            return argv[i + 1]
-        if a.startswith("--threads="):
-            return a.split("=", 1)[1]
-    return "2"
-
-
-openblas.configure(_threads_from_argv())
+openblas.configure(openblas.threads_from_argv(sys.argv[1:]))
 
 import torch  # noqa: E402
 from torch import nn

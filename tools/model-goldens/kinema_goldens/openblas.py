@@ -18,3 +18,14 @@ def configure(threads):
                     os.environ["OPENBLAS_CORETYPE"] = "SkylakeX"
         except OSError:
             pass
+
+
+def threads_from_argv(argv, default="2"):
+    """The value of a --threads N / --threads=N option, read before argparse runs (OpenBLAS sizes its
+    thread pool when torch loads it, so the option is needed before the script's own parsing)."""
+    for i, arg in enumerate(argv):
+        if arg == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--threads="):
+            return arg.split("=", 1)[1]
+    return default
