@@ -15,7 +15,7 @@ import java.util.Map;
  * weights, the same inputs and the same thread count, in one invocation. For each {@link PeerWorkload}
  * it starts one worker process per system (so each has its own peak resident set), checks that their
  * outputs agree, then alternates single steps between them (warm-up excluded, a pause before each so
- * no system's spinning threads overlap another's step) and takes medians; for
+ * one system's idle threads settle before another's step) and takes medians; for
  * the embedded models it does the same with whole regression renders. A system that is not installed
  * (no /usr/bin/python3 with torch; no ONNX export, which needs PyTorch to make) is reported as skipped.
  * {@link PeersReport} prints the tables and, as the last line, one JSON object.
@@ -41,9 +41,9 @@ public final class PeersBench {
     /** Steps whose allocations are recorded again after the warm-up and the timed rounds. */
     private static final int WARM_ALLOCATION_STEPS = 20;
     /**
-     * Pause before every timed call. OpenMP (Kinema, PyTorch) and ONNX Runtime's pool spin-wait for a
-     * while after their work; without a pause, the system that just answered still burns the cores
-     * while the next one runs (measured: a 17 ms Kinema step took 41 ms when it followed the others).
+     * Pause before every timed call. Measured: a 17 ms Kinema step (the worker run alone) took 41 ms
+     * inside the alternation without it. OpenMP (Kinema, PyTorch) and ONNX Runtime's pool spin-wait for
+     * a while after their work, so the system that just answered likely still burns the cores.
      */
     private static final long SETTLE_MS = 300;
 
