@@ -17,7 +17,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * ddim_step with guidance (reads x, out_c, out_u; writes y) at 64 Mi elements, and beside it the
@@ -72,19 +71,6 @@ public class DdimBenchmarks {
     /** The bandwidth reference: a plain copy split over the benchmark's thread count. */
     @Benchmark
     public void copy() {
-        try {
-            int threads = BenchMain.THREADS;
-            long chunk = (long) N * 4 / threads;
-            Future<?>[] parts = new Future<?>[threads];
-            for (int i = 0; i < threads; i++) {
-                long offset = i * chunk;
-                parts[i] = copyThreads.submit(() -> MemorySegment.copy(copySource, offset, copyTarget, offset, chunk));
-            }
-            for (Future<?> part : parts) {
-                part.get();
-            }
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        ParallelCopy.copy(copyThreads, BenchMain.THREADS, copySource, copyTarget, (long) N * 4);
     }
 }

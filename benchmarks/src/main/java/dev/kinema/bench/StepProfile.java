@@ -20,7 +20,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 /**
  * `./kinema bench profile`: where one denoiser step's time goes, per op, on the cpu backend. Each
@@ -147,15 +146,7 @@ public final class StepProfile {
             double[] seconds = new double[8];
             for (int r = 0; r < seconds.length; r++) {
                 long start = System.nanoTime();
-                long chunk = COPY_BYTES / threads;
-                List<Future<?>> parts = new ArrayList<>();
-                for (int i = 0; i < threads; i++) {
-                    long offset = i * chunk;
-                    parts.add(pool.submit(() -> MemorySegment.copy(src, offset, dst, offset, chunk)));
-                }
-                for (Future<?> part : parts) {
-                    part.get();
-                }
+                ParallelCopy.copy(pool, threads, src, dst, COPY_BYTES);
                 seconds[r] = (System.nanoTime() - start) / 1e9;
             }
             double[] timed = Arrays.copyOfRange(seconds, 1, seconds.length);
