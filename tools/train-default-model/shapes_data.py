@@ -82,3 +82,19 @@ def batch(batch_size, generator, frames=8, size=32):
     clips = torch.stack([clip(prompts[i], frames, size, generator=generator) for i in idx.tolist()])
     tokens = torch.tensor([tokenize(prompts[i]) for i in idx.tolist()])
     return clips, tokens
+
+
+def prompt_means(frames, size, generator, samples=256):
+    """The mean clip of every prompt, {token ids: [3, F, S, S]}, over samples clips each, plus the mean of all
+    of them under the all-<pad> (unconditional) prompt."""
+    means = {}
+    for p in all_prompts():
+        clips = torch.stack([clip(p, frames, size, generator=generator) for _ in range(samples)])
+        means[tuple(tokenize(p))] = clips.mean(0)
+    means[(0,) * PROMPT_LENGTH] = torch.stack(list(means.values())).mean(0)
+    return means
+
+
+def mean_of(means, tokens):
+    """The mean clips [B, 3, F, S, S] of a batch of token ids [B, PROMPT_LENGTH]."""
+    return torch.stack([means[tuple(row)] for row in tokens.tolist()])
