@@ -13,15 +13,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What the committed regression renders show, read back by {@link ShapesProbe}: every one holds an
- * object in every frame, in its prompt's colour. (Shape and direction are printed, not asserted: the
- * embedded models get them right in only some renders; models/README.md has the measured shares.)
+ * object in every frame, in its prompt's colour, moving in its prompt's direction. (The shape is printed,
+ * not asserted: the embedded models draw it right in only some renders; models/README.md has the
+ * measured shares.)
  * RegressionGoldensTest holds new renders to these goldens, so this says what `./kinema render` draws.
  */
 class RegressionRendersReadBackTest {
     static final Path GOLDENS = Path.of("..", "regression", "goldens");
 
     @Test
-    void everyGoldenRenderShowsItsPromptsColourInEveryFrame() {
+    void everyGoldenRenderShowsItsPromptsColourAndDirectionInEveryFrame() {
         Manifest manifest = Manifest.read(GOLDENS);
         assertEquals(RegressionSet.ENTRIES.size(), manifest.renders().size());
         List<String> wrong = new ArrayList<>();
@@ -35,7 +36,8 @@ class RegressionRendersReadBackTest {
             ShapesProbe.Reading reading = ShapesProbe.read(video, s.frames(), s.size());
             String line = e.name() + ": asked \"" + s.prompt() + "\", shows " + reading.describe();
             System.out.println(line);
-            if (reading.emptyFrames() > 0 || !reading.colour().equals(s.prompt().split(" ")[0])) {
+            String[] words = s.prompt().split(" ");
+            if (reading.emptyFrames() > 0 || !reading.colour().equals(words[0]) || !reading.motion().equals(words[3])) {
                 wrong.add(line);
             }
         }
