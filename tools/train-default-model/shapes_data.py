@@ -6,6 +6,7 @@ A clip is F frames of S x S RGB pixels in [-1, 1] (pixel-space diffusion: no aut
 of pixels per frame in the prompt's direction (wrapping nothing: the start is chosen so it stays
 inside), with a little random size jitter; its colour is exact. Everything is a function of a seed.
 """
+import functools
 import math
 
 import torch
@@ -43,10 +44,17 @@ def all_prompts():
     return [f"{c} {s} moving {m}" for c in COLOURS for s in SHAPES for m in MOTIONS]
 
 
-def _mask(shape, cx, cy, r, size):
+@functools.lru_cache(maxsize=None)
+def _pixel_centres(size):
+    """(ys, xs) of every pixel's centre, [size, size] each; built once per size (every frame needs them)."""
     ys, xs = torch.meshgrid(torch.arange(size, dtype=torch.float32), torch.arange(size, dtype=torch.float32),
                             indexing="ij")
-    dx, dy = xs + 0.5 - cx, ys + 0.5 - cy
+    return ys + 0.5, xs + 0.5
+
+
+def _mask(shape, cx, cy, r, size):
+    ys, xs = _pixel_centres(size)
+    dx, dy = xs - cx, ys - cy
     if shape == "square":
         return (dx.abs() <= r) & (dy.abs() <= r)
     if shape == "circle":

@@ -210,9 +210,9 @@ def main(argv=None):
         noisy = ab.sqrt() * clips + (1 - ab).sqrt() * eps
         pred = model(noisy, t.float(), encoder(tokens))
         target_clips = clips
-        if means is not None:
-            rows = (t >= args.mean_target_from).view(-1, 1, 1, 1, 1)
-            target_clips = torch.where(rows, shapes_data.mean_of(means, tokens), clips)
+        rows = None if means is None else t >= args.mean_target_from
+        if rows is not None and bool(rows.any()):
+            target_clips = torch.where(rows.view(-1, 1, 1, 1, 1), shapes_data.mean_of(means, tokens), clips)
         loss = torch.nn.functional.mse_loss(pred[:, :3], ab.sqrt() * eps - (1 - ab).sqrt() * target_clips)
         opt.zero_grad(set_to_none=True)
         loss.backward()
