@@ -10,9 +10,9 @@ import java.util.Locale;
 /**
  * Measures how often an embedded shapes model draws what it is asked: renders every prompt of the
  * vocabulary (7 colours x 3 shapes x 4 directions) for seeds 1..N with the default settings (or another
- * guidance scale) and reads
- * each render back with {@link ShapesProbe}. Prints one line per render, then the share of renders
- * with the right colour, shape, direction and all three.
+ * guidance scale) and reads each render back with {@link ShapesProbe}. Prints one line per render, then
+ * the share of renders with the right colour, shape, direction and all three, the share with the right
+ * shape by the stricter bounding-box fill, and what each asked shape was read as.
  *
  * <pre>
  * mvn -q -B -pl java test-compile -Dexec.skip=true
@@ -34,7 +34,8 @@ public final class ShapesAdherence {
         Path folder = Path.of(args[0]);
         int seeds = args.length > 1 ? Integer.parseInt(args[1]) : 1;
         double guidance = args.length > 2 ? Double.parseDouble(args[2]) : RenderSettings.DEFAULT_GUIDANCE;
-        int renders = 0, colour = 0, shape = 0, motion = 0, all = 0;
+        int renders = 0, colour = 0, shape = 0, fillShape = 0, motion = 0, all = 0;
+        int[][] shapeRead = new int[SHAPES.size()][SHAPES.size() + 1];
         int[] motionByDirection = new int[DIRECTIONS.size()], byDirection = new int[DIRECTIONS.size()];
         try (Kinema rt = Kinema.open(Backend.CPU); TextToVideoModel model = TextToVideoModel.open(rt, folder)) {
             Renderer renderer = new Renderer(model);
@@ -54,6 +55,9 @@ public final class ShapesAdherence {
                                     okMotion = reading.motion().equals(DIRECTIONS.get(d));
                             colour += okColour ? 1 : 0;
                             shape += okShape ? 1 : 0;
+                            fillShape += reading.fillShape().equals(s) ? 1 : 0;
+                            int read = SHAPES.indexOf(reading.shape());
+                            shapeRead[SHAPES.indexOf(s)][read < 0 ? SHAPES.size() : read]++;
                             motion += okMotion ? 1 : 0;
                             motionByDirection[d] += okMotion ? 1 : 0;
                             all += reading.matches(prompt) ? 1 : 0;
@@ -69,6 +73,12 @@ public final class ShapesAdherence {
         for (int d = 0; d < DIRECTIONS.size(); d++) {
             System.out.printf(Locale.ROOT, "  moving %-5s: direction right in %s%n", DIRECTIONS.get(d),
                     share(motionByDirection[d], byDirection[d]));
+        }
+        System.out.printf(Locale.ROOT, "  shape by bounding-box fill instead: %s%n", share(fillShape, renders));
+        for (int s = 0; s < SHAPES.size(); s++) {
+            int[] row = shapeRead[s];
+            System.out.printf(Locale.ROOT, "  %-8s read as square %d, circle %d, triangle %d, nothing %d%n",
+                    SHAPES.get(s), row[0], row[1], row[2], row[3]);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.kinema.render;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -12,8 +13,14 @@ import java.util.Map;
  *   <li>object pixels: the brightest channel above 0.1, halfway between the background (-0.8) and a
  *       lit channel (+1); every vocabulary colour has one lit channel;</li>
  *   <li>colour: the vocabulary colour nearest to the mean of the object pixels over all frames;</li>
- *   <li>shape: the object's area over its bounding box's, median over frames; a square fills its box
- *       (1), a disc pi/4 of it, the training triangle about half;</li>
+ *   <li>shape: the training shape whose outline best covers the object. Each frame's largest
+ *       4-connected patch of object pixels is compared with each shape drawn as shapes_data.py draws
+ *       it, with the patch's area and centroid (then nudged by half a pixel and 15% in size, best
+ *       kept); the shape with the highest median intersection-over-union wins. Ragged edges lower
+ *       every shape's overlap alike, so they do not push a square towards a circle;</li>
+ *   <li>fill: the object's area over its bounding box's, median over frames (a square fills its box,
+ *       a disc pi/4 of it, the training triangle about half). Ragged edges lower it, so it is reported
+ *       as a second, stricter reading of the shape ({@code fillShape}), not the shape;</li>
  *   <li>motion: the least-squares slope of the object's centroid over frames (pixels per frame); a
  *       direction is read only when the slope along one axis is at least {@link #MIN_SPEED} and at
  *       least twice the other axis', otherwise the motion is "none" (static) or "diagonal".</li>
@@ -24,6 +31,7 @@ final class ShapesProbe {
             "red", new float[] {1, -1, -1}, "green", new float[] {-1, 1, -1}, "blue", new float[] {-1, -1, 1},
             "yellow", new float[] {1, 1, -1}, "magenta", new float[] {1, -1, 1}, "cyan", new float[] {-1, 1, 1},
             "white", new float[] {1, 1, 1});
+    static final List<String> SHAPES = List.of("square", "circle", "triangle");
     /** Bounding-box fill of each training shape (the triangle's is measured on shapes_data's raster). */
     static final Map<String, Double> FILL = Map.of("square", 1.0, "circle", Math.PI / 4, "triangle", 0.56);
     /** Training clips move 2 px a frame; a quarter of that still reads as a direction. */
@@ -31,8 +39,8 @@ final class ShapesProbe {
     static final float OBJECT_THRESHOLD = 0.1f;
 
     /** What one render shows; directions are the prompt words, or "none" / "diagonal". */
-    record Reading(String colour, String shape, String motion, double vx, double vy, double fill,
-                   int emptyFrames) {
+    record Reading(String colour, String shape, String motion, double vx, double vy, double shapeOverlap,
+                   double fill, String fillShape, int emptyFrames) {
         /** True when the prompt "colour shape moving direction" is what this reading says. */
         boolean matches(String prompt) {
             String[] w = prompt.split(" ");
@@ -41,8 +49,9 @@ final class ShapesProbe {
         }
 
         String describe() {
-            return String.format("%s %s moving %s (%.2f, %.2f px/frame, fill %.2f%s)", colour, shape, motion, vx,
-                    vy, fill, emptyFrames == 0 ? "" : ", " + emptyFrames + " empty frames");
+            return String.format(java.util.Locale.ROOT, "%s %s moving %s (%.2f, %.2f px/frame, overlap %.2f, fill %.2f %s%s)",
+                    colour, shape, motion, vx, vy, shapeOverlap, fill, fillShape,
+                    emptyFrames == 0 ? "" : ", " + emptyFrames + " empty frames");
         }
     }
 
@@ -58,6 +67,8 @@ final class ShapesProbe {
         double[] colourSum = new double[3];
         long objectPixels = 0;
         double[] cx = new double[frames], cy = new double[frames], fills = new double[frames];
+        double[][] overlaps = new double[SHAPES.size()][frames];
+        boolean[] mask = new boolean[plane];
         boolean[] present = new boolean[frames];
         int empty = 0;
         for (int f = 0; f < frames; f++) {
@@ -69,7 +80,8 @@ final class ShapesProbe {
                     int i = y * size + x;
                     float r = video[f * plane + i], g = video[(frames + f) * plane + i],
                             b = video[(2 * frames + f) * plane + i];
-                    if (Math.max(r, Math.max(g, b)) <= OBJECT_THRESHOLD) {
+                    mask[i] = Math.max(r, Math.max(g, b)) > OBJECT_THRESHOLD;
+                    if (!mask[i]) {
                         continue;
                     }
                     count++;
@@ -93,6 +105,10 @@ final class ShapesProbe {
             cx[f] = sx / count;
             cy[f] = sy / count;
             fills[f] = count / (double) ((maxX - minX + 1) * (maxY - minY + 1));
+            boolean[] patch = ShapeTemplates.largestPatch(mask, size);
+            for (int k = 0; k < SHAPES.size(); k++) {
+                overlaps[k][f] = ShapeTemplates.bestOverlap(SHAPES.get(k), patch, size);
+            }
         }
         String colour = "none";
         if (objectPixels > 0) {
@@ -110,19 +126,28 @@ final class ShapesProbe {
             }
         }
         double fill = median(fills, present);
-        String shape = "none";
+        String fillShape = "none";
         if (objectPixels > 0) {
             double best = Double.MAX_VALUE;
             for (var e : FILL.entrySet()) {
                 double d = Math.abs(fill - e.getValue());
                 if (d < best) {
                     best = d;
-                    shape = e.getKey();
+                    fillShape = e.getKey();
                 }
             }
         }
+        String shape = "none";
+        double shapeOverlap = 0;
+        for (int k = 0; k < SHAPES.size() && objectPixels > 0; k++) {
+            double overlap = median(overlaps[k], present);
+            if (overlap > shapeOverlap) {
+                shapeOverlap = overlap;
+                shape = SHAPES.get(k);
+            }
+        }
         double vx = slope(cx, present), vy = slope(cy, present);
-        return new Reading(colour, shape, direction(vx, vy), vx, vy, fill, empty);
+        return new Reading(colour, shape, direction(vx, vy), vx, vy, shapeOverlap, fill, fillShape, empty);
     }
 
     static String direction(double vx, double vy) {

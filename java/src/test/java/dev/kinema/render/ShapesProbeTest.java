@@ -56,6 +56,54 @@ class ShapesProbeTest {
         assertTrue(reading.matches(prompt), prompt + " read as " + reading.describe());
         assertEquals(vx, reading.vx(), 0.05);
         assertEquals(vy, reading.vy(), 0.05);
+        assertEquals(shape, reading.fillShape(), "the bounding-box fill reads clean shapes too");
+        assertTrue(reading.shapeOverlap() > 0.9, "a drawn shape overlaps its template: " + reading.describe());
+    }
+
+    /** Every training size (r in [5.12, 6.4]) at pixel and sub-pixel positions reads as its shape. */
+    @ParameterizedTest
+    @CsvSource({"square", "circle", "triangle"})
+    void readsEveryTrainingSizeAndPosition(String shape) {
+        for (double r : new double[] {5.12, 5.5, 5.9, 6.4}) {
+            for (double offset : new double[] {0, 0.25, 0.5, 0.75}) {
+                ShapesProbe.Reading reading = ShapesProbe.read(
+                        clip("white", shape, r, 12 + offset, 14 + offset / 2, 1, 0), FRAMES, SIZE);
+                assertEquals(shape, reading.shape(), "r " + r + " offset " + offset + ": " + reading.describe());
+            }
+        }
+    }
+
+    /**
+     * Shapes with a quarter of their edge pixels eaten away and stray pixels around them, as sampled
+     * renders have, keep their shape; the stricter fill reading is shown for contrast.
+     */
+    @ParameterizedTest
+    @CsvSource({"square, 1", "square, 2", "circle, 3", "circle, 4", "triangle, 5", "triangle, 6"})
+    void raggedShapesKeepTheirShape(String shape, long seed) {
+        float[] video = clip("red", shape, 6.0, 10, 16, 2, 0);
+        java.util.Random random = new java.util.Random(seed);
+        int plane = SIZE * SIZE;
+        for (int f = 0; f < FRAMES; f++) {
+            boolean[] on = new boolean[plane];
+            for (int i = 0; i < plane; i++) {
+                on[i] = video[f * plane + i] > 0;
+            }
+            for (int i = 0; i < plane; i++) {
+                int x = i % SIZE, y = i / SIZE;
+                boolean edge = on[i] && (x == 0 || y == 0 || x == SIZE - 1 || y == SIZE - 1 || !on[i - 1]
+                        || !on[i + 1] || !on[i - SIZE] || !on[i + SIZE]);
+                if (edge && random.nextDouble() < 0.25) {
+                    video[f * plane + i] = -0.8f;
+                }
+            }
+            for (int stray = 0; stray < 3; stray++) {
+                video[f * plane + random.nextInt(plane)] = 1f;
+            }
+        }
+        ShapesProbe.Reading reading = ShapesProbe.read(video, FRAMES, SIZE);
+        assertEquals(shape, reading.shape(), reading.describe());
+        assertEquals("red", reading.colour());
+        assertEquals("right", reading.motion());
     }
 
     @Test
