@@ -22,7 +22,7 @@ import java.util.Locale;
  */
 public final class ShapesAdherence {
     static final List<String> COLOURS = List.of("red", "green", "blue", "yellow", "magenta", "cyan", "white");
-    static final List<String> SHAPES = List.of("square", "circle", "triangle");
+    static final List<String> SHAPES = ShapesProbe.SHAPES;
     static final List<String> DIRECTIONS = List.of("left", "right", "up", "down");
 
     public static void main(String[] args) {
