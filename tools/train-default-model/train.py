@@ -210,8 +210,7 @@ def main(argv=None):
         noisy = ab.sqrt() * clips + (1 - ab).sqrt() * eps
         pred = model(noisy, t.float(), encoder(tokens))
         target_clips = clips
-        rows = None if means is None else t >= args.mean_target_from
-        if rows is not None and bool(rows.any()):
+        if means is not None and bool((rows := t >= args.mean_target_from).any()):
             target_clips = torch.where(rows.view(-1, 1, 1, 1, 1), shapes_data.mean_of(means, tokens), clips)
         loss = torch.nn.functional.mse_loss(pred[:, :3], ab.sqrt() * eps - (1 - ab).sqrt() * target_clips)
         opt.zero_grad(set_to_none=True)

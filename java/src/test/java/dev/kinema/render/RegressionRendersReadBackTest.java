@@ -38,7 +38,7 @@ class RegressionRendersReadBackTest {
             String line = e.name() + ": asked \"" + s.prompt() + "\", shows " + reading.describe();
             System.out.println(line);
             String[] words = s.prompt().split(" ");
-            boolean shapeAsserted = e.name().startsWith("shapes-unet3d-");
+            boolean shapeAsserted = e.architecture().equals("UNet3DConditionModel");
             if (reading.emptyFrames() > 0 || !reading.colour().equals(words[0]) || !reading.motion().equals(words[3])
                     || shapeAsserted && !reading.shape().equals(words[1])) {
                 wrong.add(line);

@@ -76,9 +76,11 @@ public final class ShapesAdherence {
         }
         System.out.printf(Locale.ROOT, "  shape by bounding-box fill instead: %s%n", share(fillShape, renders));
         for (int s = 0; s < SHAPES.size(); s++) {
-            int[] row = shapeRead[s];
-            System.out.printf(Locale.ROOT, "  %-8s read as square %d, circle %d, triangle %d, nothing %d%n",
-                    SHAPES.get(s), row[0], row[1], row[2], row[3]);
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-8s read as", SHAPES.get(s)));
+            for (int read = 0; read < SHAPES.size(); read++) {
+                line.append(' ').append(SHAPES.get(read)).append(' ').append(shapeRead[s][read]).append(',');
+            }
+            System.out.println(line.append(" nothing ").append(shapeRead[s][SHAPES.size()]));
         }
     }
 

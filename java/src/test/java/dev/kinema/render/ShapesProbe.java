@@ -2,6 +2,7 @@ package dev.kinema.render;
 
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -16,8 +17,8 @@ import java.util.Map;
  *   <li>shape: the training shape whose outline best covers the object. Each frame's largest
  *       4-connected patch of object pixels is compared with each shape drawn as shapes_data.py draws
  *       it, with the patch's area and centroid (then nudged by half a pixel and 15% in size, best
- *       kept); the shape with the highest median intersection-over-union wins. Ragged edges lower
- *       every shape's overlap alike, so they do not push a square towards a circle;</li>
+ *       kept); the shape with the highest median intersection-over-union wins. Shapes with a quarter
+ *       of their edge pixels gone and stray pixels around still read right (ShapesProbeTest);</li>
  *   <li>fill: the object's area over its bounding box's, median over frames (a square fills its box,
  *       a disc pi/4 of it, the training triangle about half). Ragged edges lower it, so it is reported
  *       as a second, stricter reading of the shape ({@code fillShape}), not the shape;</li>
@@ -49,7 +50,7 @@ final class ShapesProbe {
         }
 
         String describe() {
-            return String.format(java.util.Locale.ROOT, "%s %s moving %s (%.2f, %.2f px/frame, overlap %.2f, fill %.2f %s%s)",
+            return String.format(Locale.ROOT, "%s %s moving %s (%.2f, %.2f px/frame, overlap %.2f, fill %.2f %s%s)",
                     colour, shape, motion, vx, vy, shapeOverlap, fill, fillShape,
                     emptyFrames == 0 ? "" : ", " + emptyFrames + " empty frames");
         }
